@@ -1,0 +1,35 @@
+# Thin front door: everything real lives in scripts/, CMake and the launcher.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: deps build test unit demo down sanitize bench clean
+
+deps:
+	scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Every test: unit suites on fixtures, then integration suites against real daemons.
+test: build
+	scripts/run-tests.sh $(BUILD)
+
+unit: build
+	ctest --test-dir $(BUILD) -L unit --output-on-failure
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+down:
+	@if [ -x server/stack ]; then server/stack down; fi
+
+sanitize:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DXMPPWATCH_SANITIZE=ON -DXMPPWATCH_BENCHMARKS=OFF"
+
+bench: build
+	bench/compare_exporters.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,79 @@
+#include "log.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+
+namespace xw::log {
+namespace {
+
+// The one piece of process-wide state: the threshold, set once from a flag.
+std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+
+const char* Name(Level level) {
+  switch (level) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+void AppendValue(std::string& out, std::string_view v) {
+  const bool quote = v.empty() || v.find_first_of(" =\"\t\n") != std::string_view::npos;
+  if (!quote) {
+    out.append(v);
+    return;
+  }
+  out.push_back('"');
+  for (char c : v) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+Level ParseLevel(std::string_view name) {
+  if (name == "debug") return Level::kDebug;
+  if (name == "info") return Level::kInfo;
+  if (name == "warn") return Level::kWarn;
+  if (name == "error") return Level::kError;
+  throw std::invalid_argument("unknown log level '" + std::string(name) +
+                              "' (expected debug, info, warn or error)");
+}
+
+void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
+bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
+
+void Write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  if (!Enabled(level)) return;
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char ts[64];
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::string line = "ts=";
+  line.append(ts).append(" level=").append(Name(level)).append(" msg=");
+  AppendValue(line, msg);
+  for (const auto& [k, v] : fields) {
+    line.push_back(' ');
+    line.append(k).push_back('=');
+    AppendValue(line, v);
+  }
+  line.push_back('\n');
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace xw::log

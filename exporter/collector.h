@@ -1,0 +1,76 @@
+// The collector pattern, after node_exporter: each collector is small, owns one concern
+// (usually one /proc or /sys file), registers itself in the catalog with its name, whether it
+// is on by default and its own flags, and produces its metric families at scrape time.
+#pragma once
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xw::exporter {
+
+// Filesystem roots, so tests can point collectors at fixture trees.
+struct Paths {
+  std::string procfs = "/proc";
+  std::string sysfs = "/sys";
+  std::string rootfs = "/";
+  std::string udev_data = "/run/udev/data";
+
+  std::string Proc(const std::string& rel) const { return procfs + "/" + rel; }
+  std::string Sys(const std::string& rel) const { return sysfs + "/" + rel; }
+  // Maps a path seen inside the host (a mount point) to where it is under --path.rootfs.
+  std::string Root(const std::string& abs) const;
+};
+
+// What a collector gets at construction: the roots and the values of its own flags.
+struct CollectorContext {
+  Paths paths;
+  std::map<std::string, std::string> options;  // full flag name without "--" -> value
+
+  // Value of a flag declared in the collector's spec; throws std::out_of_range if undeclared.
+  const std::string& Option(const std::string& flag) const { return options.at(flag); }
+};
+
+// A collector's Collect() may throw: the scrape catches it, logs it, reports
+// node_scrape_collector_success{collector=...} 0 and serves every other collector.
+// Collect() may be called from several scrapes at once: guard any state it keeps.
+class Collector : public prometheus::Collectable {};
+
+struct CollectorFlag {
+  std::string name;  // e.g. "collector.filesystem.mount-timeout"
+  std::string default_value;
+  std::string help;
+};
+
+struct CollectorSpec {
+  std::string name;
+  bool enabled_by_default = true;
+  std::string help;
+  std::vector<CollectorFlag> flags;
+  // Throws ConfigError when a flag value is invalid.
+  std::function<std::unique_ptr<Collector>(const CollectorContext&)> make;
+};
+
+// The process-wide catalog of collectors, filled by static registrars before main().
+class CollectorCatalog {
+ public:
+  static CollectorCatalog& Instance();
+  void Add(CollectorSpec spec);
+  // Sorted by name.
+  const std::vector<CollectorSpec>& specs() const { return specs_; }
+  const CollectorSpec* Find(const std::string& name) const;
+
+ private:
+  std::vector<CollectorSpec> specs_;
+};
+
+struct CollectorRegistrar {
+  explicit CollectorRegistrar(CollectorSpec spec) { CollectorCatalog::Instance().Add(std::move(spec)); }
+};
+
+}  // namespace xw::exporter

@@ -1,0 +1,53 @@
+// node_cpu_seconds_total and node_cpu_guest_seconds_total from /proc/stat.
+#include <unistd.h>
+
+#include "collector.h"
+#include "metric_family.h"
+#include "procfs/proc_stat.h"
+#include "text_file.h"
+
+namespace xw::exporter {
+namespace {
+
+class CpuCollector : public Collector {
+ public:
+  explicit CpuCollector(const CollectorContext& ctx)
+      : path_(ctx.paths.Proc("stat")), user_hz_(static_cast<double>(sysconf(_SC_CLK_TCK))) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const ProcStat st = ParseProcStat(ReadFile(path_), path_);
+    if (st.cpus.empty()) throw ParseError(path_ + ": no per-cpu lines");
+    auto seconds = Counter("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.");
+    auto guest = Counter("node_cpu_guest_seconds_total", "Seconds the CPUs spent in guests (VMs) for each mode.");
+    for (const auto& c : st.cpus) {
+      const std::string cpu = std::to_string(c.cpu);
+      const std::pair<const char*, std::uint64_t> modes[] = {
+          {"idle", c.idle}, {"iowait", c.iowait}, {"irq", c.irq},   {"nice", c.nice},
+          {"softirq", c.softirq}, {"steal", c.steal}, {"system", c.system}, {"user", c.user}};
+      for (const auto& [mode, ticks] : modes) {
+        seconds.Add(static_cast<double>(ticks) / user_hz_, {{"cpu", cpu}, {"mode", mode}});
+      }
+      guest.Add(static_cast<double>(c.guest_nice) / user_hz_, {{"cpu", cpu}, {"mode", "nice"}});
+      guest.Add(static_cast<double>(c.guest) / user_hz_, {{"cpu", cpu}, {"mode", "user"}});
+    }
+    std::vector<prometheus::MetricFamily> out;
+    Emit(out, std::move(seconds));
+    Emit(out, std::move(guest));
+    return out;
+  }
+
+ private:
+  std::string path_;
+  double user_hz_;
+};
+
+const CollectorRegistrar kRegistrar({
+    .name = "cpu",
+    .enabled_by_default = true,
+    .help = "CPU time per mode from /proc/stat",
+    .flags = {},
+    .make = [](const CollectorContext& ctx) { return std::make_unique<CpuCollector>(ctx); },
+});
+
+}  // namespace
+}  // namespace xw::exporter

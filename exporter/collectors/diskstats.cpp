@@ -1,0 +1,131 @@
+// node_disk_* from /proc/diskstats, plus node_disk_info from udev's database.
+#include <regex>
+
+#include "collector.h"
+#include "metric_family.h"
+#include "text_file.h"
+#include "web_config.h"
+
+namespace xw::exporter {
+namespace {
+
+// The kernel counts in 512-byte sectors whatever the device's block size.
+constexpr double kSectorBytes = 512;
+
+struct Column {
+  std::size_t index;  // 0-based field index in the line
+  const char* name;
+  const char* help;
+  double scale;
+  bool counter;
+};
+
+// Field positions per Documentation/admin-guide/iostats.rst (after major, minor, name).
+constexpr Column kColumns[] = {
+    {3, "node_disk_reads_completed_total", "The total number of reads completed successfully.", 1, true},
+    {4, "node_disk_reads_merged_total", "The total number of reads merged.", 1, true},
+    {5, "node_disk_read_bytes_total", "The total number of bytes read successfully.", kSectorBytes, true},
+    {6, "node_disk_read_time_seconds_total", "The total number of seconds spent by all reads.", 0.001, true},
+    {7, "node_disk_writes_completed_total", "The total number of writes completed successfully.", 1, true},
+    {8, "node_disk_writes_merged_total", "The number of writes merged.", 1, true},
+    {9, "node_disk_written_bytes_total", "The total number of bytes written successfully.", kSectorBytes, true},
+    {10, "node_disk_write_time_seconds_total", "This is the total number of seconds spent by all writes.", 0.001, true},
+    {11, "node_disk_io_now", "The number of I/Os currently in progress.", 1, false},
+    {12, "node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", 0.001, true},
+    {13, "node_disk_io_time_weighted_seconds_total", "The weighted # of seconds spent doing I/Os.", 0.001, true},
+    {14, "node_disk_discards_completed_total", "The total number of discards completed successfully.", 1, true},
+    {15, "node_disk_discards_merged_total", "The total number of discards merged.", 1, true},
+    {16, "node_disk_discarded_sectors_total", "The total number of sectors discarded successfully.", 1, true},
+    {17, "node_disk_discard_time_seconds_total", "This is the total number of seconds spent by all discards.", 0.001,
+     true},
+    {18, "node_disk_flush_requests_total", "The total number of flush requests completed successfully", 1, true},
+    {19, "node_disk_flush_requests_time_seconds_total",
+     "This is the total number of seconds spent by all flush requests.", 0.001, true},
+};
+
+class DiskstatsCollector : public Collector {
+ public:
+  explicit DiskstatsCollector(const CollectorContext& ctx)
+      : path_(ctx.paths.Proc("diskstats")), udev_dir_(ctx.paths.udev_data) {
+    try {
+      exclude_ = std::regex(ctx.Option("collector.diskstats.device-exclude"));
+    } catch (const std::regex_error& e) {
+      throw ConfigError(std::string("--collector.diskstats.device-exclude: invalid regexp: ") + e.what());
+    }
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const std::string text = ReadFile(path_);
+    std::vector<Family> families;
+    families.reserve(std::size(kColumns));
+    for (const auto& c : kColumns) {
+      families.emplace_back(c.name, c.help, c.counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge);
+    }
+    auto info = Gauge("node_disk_info", "Info of /sys/block/<block_device>.");
+    std::size_t line_no = 0;
+    for (std::string_view line : Lines(text)) {
+      ++line_no;
+      const auto f = Fields(line);
+      if (f.empty()) continue;
+      const std::string where = path_ + " line " + std::to_string(line_no);
+      if (f.size() < 14) throw ParseError(where + ": expected at least 14 fields, got " + std::to_string(f.size()));
+      const std::string device(f[2]);
+      if (std::regex_search(device, exclude_)) continue;
+      const std::string major(f[0]), minor(f[1]);
+      Uint64OrThrow(major, where);
+      Uint64OrThrow(minor, where);
+      const Labels labels{{"device", device}};
+      for (std::size_t i = 0; i < std::size(kColumns); ++i) {
+        const auto& c = kColumns[i];
+        if (c.index >= f.size()) break;  // older kernels: no discard/flush columns
+        families[i].Add(static_cast<double>(Uint64OrThrow(f[c.index], where)) * c.scale, labels);
+      }
+      AddInfo(info, device, major, minor);
+    }
+    std::vector<prometheus::MetricFamily> out;
+    for (auto& f : families) Emit(out, std::move(f));
+    Emit(out, std::move(info));
+    return out;
+  }
+
+ private:
+  void AddInfo(Family& info, const std::string& device, const std::string& major, const std::string& minor) const {
+    std::map<std::string, std::string> props;
+    if (auto data = ReadFileIfExists(udev_dir_ + "/b" + major + ":" + minor)) {
+      for (std::string_view line : Lines(*data)) {
+        if (!line.starts_with("E:")) continue;
+        const auto eq = line.find('=');
+        if (eq == std::string_view::npos) continue;
+        props.emplace(std::string(line.substr(2, eq - 2)), std::string(line.substr(eq + 1)));
+      }
+    }
+    auto prop = [&](const char* key) {
+      auto it = props.find(key);
+      return it == props.end() ? std::string() : it->second;
+    };
+    info.Add(1, {{"device", device},
+                 {"major", major},
+                 {"minor", minor},
+                 {"model", prop("ID_MODEL")},
+                 {"path", prop("ID_PATH")},
+                 {"revision", prop("ID_REVISION")},
+                 {"serial", prop("ID_SERIAL_SHORT")},
+                 {"wwn", prop("ID_WWN")}});
+  }
+
+  std::string path_;
+  std::string udev_dir_;
+  std::regex exclude_;
+};
+
+const CollectorRegistrar kRegistrar({
+    .name = "diskstats",
+    .enabled_by_default = true,
+    .help = "Disk I/O statistics from /proc/diskstats",
+    .flags = {{"collector.diskstats.device-exclude", "^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$",
+               "Regexp of devices to exclude"}},
+    .make = [](const CollectorContext& ctx) { return std::make_unique<DiskstatsCollector>(ctx); },
+});
+
+}  // namespace
+}  // namespace xw::exporter

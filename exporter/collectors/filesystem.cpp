@@ -1,0 +1,229 @@
+// node_filesystem_* from the mount table and statfs(2).
+//
+// A statfs on a dead NFS server can block for minutes. Each scrape hands the statfs calls to
+// a worker thread and waits at most --collector.filesystem.mount-timeout per mount; a mount
+// that times out is reported stuck and skipped until its statfs finally returns.
+#include <sys/vfs.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "collector.h"
+#include "log.h"
+#include "metric_family.h"
+#include "text_file.h"
+#include "web_config.h"
+
+namespace xw::exporter {
+namespace {
+
+struct Mount {
+  std::string device, mountpoint, fstype;
+  bool readonly = false;
+};
+
+// /proc/mounts escapes space, tab, newline and backslash as octal.
+std::string Unescape(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      const auto oct = s.substr(i + 1, 3);
+      if (oct.find_first_not_of("01234567") == std::string_view::npos) {
+        out.push_back(static_cast<char>((oct[0] - '0') * 64 + (oct[1] - '0') * 8 + (oct[2] - '0')));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+struct StatResult {
+  bool done = false;
+  int err = 0;
+  struct statfs buf {};
+};
+
+// One scrape's statfs calls, shared with the worker thread that may outlive the scrape.
+struct StatBatch {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> paths;        // what to statfs (under --path.rootfs)
+  std::vector<std::string> mountpoints;  // the same mounts as the host names them
+  std::vector<StatResult> results;
+  bool abandoned = false;
+};
+
+// Mount points whose statfs has not returned yet; the worker that unblocks clears its entry.
+struct StuckSet {
+  std::mutex mu;
+  std::set<std::string> paths;
+};
+
+class FilesystemCollector : public Collector {
+ public:
+  explicit FilesystemCollector(const CollectorContext& ctx)
+      : paths_(ctx.paths), stuck_(std::make_shared<StuckSet>()) {
+    try {
+      mount_exclude_ = std::regex(ctx.Option("collector.filesystem.mount-points-exclude"));
+      fstype_exclude_ = std::regex(ctx.Option("collector.filesystem.fs-types-exclude"));
+    } catch (const std::regex_error& e) {
+      throw ConfigError(std::string("collector.filesystem: invalid exclude regexp: ") + e.what());
+    }
+    const auto secs = ToDouble(ctx.Option("collector.filesystem.mount-timeout"));
+    if (!secs || *secs <= 0) {
+      throw ConfigError("--collector.filesystem.mount-timeout must be a positive number of seconds");
+    }
+    timeout_ = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(*secs));
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<Mount> mounts = ReadMounts();
+    {
+      std::lock_guard lock(stuck_->mu);
+      std::erase_if(mounts, [&](const Mount& m) {
+        if (!stuck_->paths.contains(m.mountpoint)) return false;
+        log::Debug("mount point still unresponsive, skipping", {{"mountpoint", m.mountpoint}});
+        return true;
+      });
+    }
+    const std::vector<StatResult> stats = StatAll(mounts);
+
+    auto size = Gauge("node_filesystem_size_bytes", "Filesystem size in bytes.");
+    auto free = Gauge("node_filesystem_free_bytes", "Filesystem free space in bytes.");
+    auto avail = Gauge("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.");
+    auto files = Gauge("node_filesystem_files", "Filesystem total file nodes.");
+    auto files_free = Gauge("node_filesystem_files_free", "Filesystem total free file nodes.");
+    auto ro = Gauge("node_filesystem_readonly", "Filesystem read-only status.");
+    auto dev_err = Gauge("node_filesystem_device_error",
+                         "Whether an error occurred while getting statistics for the given device.");
+    for (std::size_t i = 0; i < mounts.size(); ++i) {
+      const Mount& m = mounts[i];
+      const StatResult& r = stats[i];
+      if (!r.done) continue;  // timed out: now in the stuck set
+      Labels labels{{"device", m.device}, {"fstype", m.fstype}, {"mountpoint", m.mountpoint}};
+      dev_err.Add(r.err != 0 ? 1 : 0, labels);
+      ro.Add(m.readonly ? 1 : 0, labels);
+      if (r.err != 0) continue;
+      const double bsize = static_cast<double>(r.buf.f_bsize);
+      size.Add(static_cast<double>(r.buf.f_blocks) * bsize, labels);
+      free.Add(static_cast<double>(r.buf.f_bfree) * bsize, labels);
+      avail.Add(static_cast<double>(r.buf.f_bavail) * bsize, labels);
+      files.Add(static_cast<double>(r.buf.f_files), labels);
+      files_free.Add(static_cast<double>(r.buf.f_ffree), labels);
+    }
+    std::vector<prometheus::MetricFamily> out;
+    for (auto* f : {&avail, &dev_err, &files, &files_free, &free, &ro, &size}) Emit(out, std::move(*f));
+    return out;
+  }
+
+ private:
+  std::vector<Mount> ReadMounts() const {
+    auto text = ReadFileIfExists(paths_.Proc("1/mounts"));
+    std::string source = paths_.Proc("1/mounts");
+    if (!text) {
+      source = paths_.Proc("mounts");
+      text = ReadFile(source);
+    }
+    std::vector<Mount> mounts;
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    std::size_t line_no = 0;
+    for (std::string_view line : Lines(*text)) {
+      ++line_no;
+      const auto f = Fields(line);
+      if (f.empty()) continue;
+      if (f.size() < 4) throw ParseError(source + " line " + std::to_string(line_no) + ": expected at least 4 fields");
+      Mount m{Unescape(f[0]), Unescape(f[1]), std::string(f[2]), false};
+      if (std::regex_search(m.mountpoint, mount_exclude_) || std::regex_search(m.fstype, fstype_exclude_)) continue;
+      std::string_view opts = f[3];
+      while (!opts.empty()) {
+        const auto comma = opts.find(',');
+        if (opts.substr(0, comma) == "ro") m.readonly = true;
+        if (comma == std::string_view::npos) break;
+        opts.remove_prefix(comma + 1);
+      }
+      if (!seen.emplace(m.device, m.mountpoint, m.fstype).second) continue;
+      mounts.push_back(std::move(m));
+    }
+    return mounts;
+  }
+
+  std::vector<StatResult> StatAll(const std::vector<Mount>& mounts) const {
+    std::vector<StatResult> results(mounts.size());
+    std::size_t next = 0;
+    while (next < mounts.size()) {
+      auto batch = std::make_shared<StatBatch>();
+      for (std::size_t i = next; i < mounts.size(); ++i) {
+        batch->paths.push_back(paths_.Root(mounts[i].mountpoint));
+        batch->mountpoints.push_back(mounts[i].mountpoint);
+      }
+      batch->results.resize(batch->paths.size());
+      std::thread(Work, batch, stuck_).detach();
+
+      std::unique_lock lock(batch->mu);
+      std::size_t i = 0;
+      for (; i < batch->paths.size(); ++i) {
+        if (!batch->cv.wait_for(lock, timeout_, [&] { return batch->results[i].done; })) break;
+        results[next + i] = batch->results[i];
+      }
+      if (i == batch->paths.size()) break;
+      // Mount next+i did not answer in time: leave the worker to it and go on with a new one.
+      batch->abandoned = true;
+      const std::string& mp = mounts[next + i].mountpoint;
+      log::Warn("mount point timed out, marking it stuck and skipping it until it answers",
+                {{"mountpoint", mp}, {"timeout", std::to_string(timeout_.count()) + "ms"}});
+      {
+        std::lock_guard stuck_lock(stuck_->mu);
+        stuck_->paths.insert(mp);
+      }
+      next += i + 1;
+    }
+    return results;
+  }
+
+  static void Work(std::shared_ptr<StatBatch> batch, std::shared_ptr<StuckSet> stuck) {
+    for (std::size_t i = 0; i < batch->paths.size(); ++i) {
+      StatResult r;
+      r.err = ::statfs(batch->paths[i].c_str(), &r.buf) == 0 ? 0 : errno;
+      r.done = true;
+      std::lock_guard lock(batch->mu);
+      batch->results[i] = r;
+      batch->cv.notify_all();
+      if (batch->abandoned) {
+        // The call that blocked has returned: that mount may be watched again.
+        std::lock_guard stuck_lock(stuck->mu);
+        stuck->paths.erase(batch->mountpoints[i]);
+        return;
+      }
+    }
+  }
+
+  Paths paths_;
+  std::regex mount_exclude_;
+  std::regex fstype_exclude_;
+  std::chrono::milliseconds timeout_{5000};
+  std::shared_ptr<StuckSet> stuck_;
+};
+
+const CollectorRegistrar kRegistrar({
+    .name = "filesystem",
+    .enabled_by_default = true,
+    .help = "Filesystem size, free space and inodes from statfs(2)",
+    .flags = {{"collector.filesystem.mount-points-exclude",
+               "^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",
+               "Regexp of mount points to exclude (Debian's node_exporter default)"},
+              {"collector.filesystem.fs-types-exclude",
+               "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|"
+               "nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$",
+               "Regexp of filesystem types to exclude"},
+              {"collector.filesystem.mount-timeout", "5",
+               "Seconds to wait for statfs on one mount before marking it stuck"}},
+    .make = [](const CollectorContext& ctx) { return std::make_unique<FilesystemCollector>(ctx); },
+});
+
+}  // namespace
+}  // namespace xw::exporter

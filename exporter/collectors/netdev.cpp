@@ -1,0 +1,91 @@
+// node_network_{receive,transmit}_*_total from /proc/net/dev (and rx_nohandler from sysfs,
+// which node_exporter reads over netlink and /proc/net/dev does not print).
+#include <regex>
+
+#include "collector.h"
+#include "metric_family.h"
+#include "text_file.h"
+#include "web_config.h"
+
+namespace xw::exporter {
+namespace {
+
+constexpr const char* kColumns[] = {
+    "receive_bytes",  "receive_packets",  "receive_errs",  "receive_drop",  "receive_fifo", "receive_frame",
+    "receive_compressed", "receive_multicast", "transmit_bytes", "transmit_packets", "transmit_errs",
+    "transmit_drop", "transmit_fifo", "transmit_colls", "transmit_carrier", "transmit_compressed"};
+constexpr std::size_t kNumColumns = std::size(kColumns);
+
+class NetdevCollector : public Collector {
+ public:
+  explicit NetdevCollector(const CollectorContext& ctx)
+      : path_(ctx.paths.Proc("net/dev")), sys_net_(ctx.paths.Sys("class/net")) {
+    const std::string& exclude = ctx.Option("collector.netdev.device-exclude");
+    const std::string& include = ctx.Option("collector.netdev.device-include");
+    try {
+      // An include list replaces the exclude list, whose default (^lo$) is always set.
+      if (!exclude.empty() && include.empty()) exclude_ = std::regex(exclude);
+      if (!include.empty()) include_ = std::regex(include);
+    } catch (const std::regex_error& e) {
+      throw ConfigError(std::string("collector.netdev: invalid device regexp: ") + e.what());
+    }
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const std::string text = ReadFile(path_);
+    std::vector<Family> families;
+    for (const char* c : kColumns) {
+      families.push_back(Counter(std::string("node_network_") + c + "_total",
+                                 std::string("Network device statistic ") + c + "."));
+    }
+    auto nohandler = Counter("node_network_receive_nohandler_total", "Network device statistic receive_nohandler.");
+    std::size_t line_no = 0;
+    for (std::string_view line : Lines(text)) {
+      ++line_no;
+      const auto colon = line.find(':');
+      if (line_no <= 2) continue;  // two header lines
+      const std::string where = path_ + " line " + std::to_string(line_no);
+      if (colon == std::string_view::npos) {
+        if (Trim(line).empty()) continue;
+        throw ParseError(where + ": no ':' after the device name");
+      }
+      const std::string device(Trim(line.substr(0, colon)));
+      const auto f = Fields(line.substr(colon + 1));
+      if (f.size() != kNumColumns) {
+        throw ParseError(where + ": expected " + std::to_string(kNumColumns) + " counters, got " +
+                         std::to_string(f.size()));
+      }
+      if (exclude_ && std::regex_search(device, *exclude_)) continue;
+      if (include_ && !std::regex_search(device, *include_)) continue;
+      const Labels labels{{"device", device}};
+      for (std::size_t i = 0; i < kNumColumns; ++i) {
+        families[i].Add(static_cast<double>(Uint64OrThrow(f[i], where)), labels);
+      }
+      if (auto v = ReadFileIfExists(sys_net_ + "/" + device + "/statistics/rx_nohandler")) {
+        if (auto n = ToUint64(Trim(*v))) nohandler.Add(static_cast<double>(*n), labels);
+      }
+    }
+    std::vector<prometheus::MetricFamily> out;
+    for (auto& f : families) Emit(out, std::move(f));
+    Emit(out, std::move(nohandler));
+    return out;
+  }
+
+ private:
+  std::string path_;
+  std::string sys_net_;
+  std::optional<std::regex> exclude_;
+  std::optional<std::regex> include_;
+};
+
+const CollectorRegistrar kRegistrar({
+    .name = "netdev",
+    .enabled_by_default = true,
+    .help = "Network device statistics from /proc/net/dev",
+    .flags = {{"collector.netdev.device-exclude", "^lo$", "Regexp of net devices to exclude (Debian's default)"},
+              {"collector.netdev.device-include", "", "Regexp of net devices to include (replaces the exclude list)"}},
+    .make = [](const CollectorContext& ctx) { return std::make_unique<NetdevCollector>(ctx); },
+});
+
+}  // namespace
+}  // namespace xw::exporter

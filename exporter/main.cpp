@@ -1,0 +1,84 @@
+// xmppwatch_exporter: serves node, service, ejabberd and MariaDB metrics for Prometheus.
+#include <prometheus/text_serializer.h>
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "exporter_config.h"
+#include "http_server.h"
+#include "log.h"
+#include "node_scraper.h"
+#include "self_metrics.h"
+#include "web_config.h"
+
+namespace {
+
+using xw::exporter::ExporterConfig;
+
+std::string LandingPage(const std::string& telemetry_path) {
+  return "<html><head><title>xmppwatch exporter</title></head><body><h1>xmppwatch exporter</h1>"
+         "<p><a href=\"" + telemetry_path + "\">Metrics</a></p></body></html>\n";
+}
+
+int Run(const ExporterConfig& cfg) {
+  xw::log::SetLevel(xw::log::ParseLevel(cfg.log_level));
+  xw::HttpServerOptions options;
+  options.address = xw::ParseListenAddress(cfg.listen_address);
+  options.web = xw::LoadWebConfig(cfg.web_config_file);
+  options.workers = cfg.web_workers;
+
+  std::vector<std::shared_ptr<prometheus::Collectable>> registry;
+  registry.push_back(std::make_shared<xw::exporter::NodeScraper>(xw::exporter::MakeCollectors(cfg)));
+  registry.push_back(std::make_shared<xw::exporter::SelfMetrics>(cfg.paths.procfs));
+  std::string enabled;
+  for (const auto& c : cfg.enabled_collectors) enabled += (enabled.empty() ? "" : ",") + c;
+  xw::log::Info("starting xmppwatch_exporter", {{"version", XMPPWATCH_VERSION}, {"collectors", enabled}});
+
+  xw::HttpServer server(options);
+  server.Handle(cfg.telemetry_path, [&registry](const xw::HttpRequest&) {
+    std::vector<prometheus::MetricFamily> families;
+    for (const auto& c : registry) {
+      auto part = c->Collect();
+      std::move(part.begin(), part.end(), std::back_inserter(families));
+    }
+    std::ostringstream body;
+    prometheus::TextSerializer().Serialize(body, families);
+    return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", body.str()};
+  });
+  if (cfg.telemetry_path != "/") {
+    server.Handle("/", [&cfg](const xw::HttpRequest&) {
+      return xw::HttpResponse{200, "text/html; charset=utf-8", LandingPage(cfg.telemetry_path)};
+    });
+  }
+
+  // Block the stop signals in every thread, then wait for one here.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  server.Start();
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  xw::log::Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server.Stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = xw::exporter::ParseFlags(argc, argv);
+  if (!parsed.config) return parsed.exit_code;
+  try {
+    return Run(*parsed.config);
+  } catch (const xw::ConfigError& e) {
+    std::cerr << "xmppwatch_exporter: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "xmppwatch_exporter: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}
