@@ -1,0 +1,297 @@
+// The client against scripted fake servers: a good one (full login offline) and hostile ones
+// (garbage, silence, endless stanza, refused, wrong certificate). Only outcomes are asserted,
+// never durations: timeouts are short, but a busy machine may stretch them.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+#include "client/outcome.h"
+#include "client/scram.h"
+#include "client/xmpp_client.h"
+#include "fake_server.h"
+
+namespace xp {
+namespace {
+
+using test::FakeConn;
+using test::FakeServer;
+using namespace std::chrono_literals;
+
+const std::string kHeader =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+    "id='s1' from='good.example' version='1.0'>";
+const std::string kClientHeaderEnd = "xml:lang='en'>";
+
+std::string Between(const std::string& s, const std::string& a, const std::string& b) {
+  auto i = s.find(a);
+  if (i == std::string::npos) return {};
+  i += a.size();
+  return s.substr(i, s.find(b, i) - i);
+}
+
+struct LoginScript {
+  enum class Tls { kNone, kStarttls, kDirect } tls = Tls::kNone;
+  std::string password = "secret";
+  bool sha256 = true;
+
+  void operator()(FakeConn& c) const {
+    if (tls == Tls::kDirect && !c.StartTls()) return;
+    if (c.ReadUntil(kClientHeaderEnd).empty()) return;
+    if (tls == Tls::kStarttls) {
+      c.Write(kHeader + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
+                        "</stream:features>");
+      if (c.ReadUntil("<starttls").empty()) return;
+      c.ReadUntil("/>");
+      c.Write("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+      if (!c.StartTls() || c.ReadUntil(kClientHeaderEnd).empty()) return;
+    }
+    const char* mech = sha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1";
+    c.Write(kHeader + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>" + mech +
+            "</mechanism><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+    std::string auth = c.ReadUntil("</auth>");
+    if (auth.empty()) return;
+    test::ScramServer scram(sha256, password);
+    std::string first = scram.ServerFirst(Base64Decode(Between(auth, "'>", "</auth>")));
+    c.Write("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + Base64Encode(first) + "</challenge>");
+    std::string resp = c.ReadUntil("</response>");
+    std::string final_msg = scram.ServerFinal(Base64Decode(Between(resp, ">", "</response>")));
+    if (final_msg.empty()) {
+      c.Write("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure></stream:stream>");
+      c.WaitClosed();
+      return;
+    }
+    c.Write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + Base64Encode(final_msg) + "</success>");
+    if (c.ReadUntil(kClientHeaderEnd).empty()) return;
+    c.Write(kHeader + "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+                      "<sm xmlns='urn:xmpp:sm:3'/></stream:features>");
+    std::string bind = c.ReadUntil("</iq>");
+    c.Write("<iq type='result' id='" + Between(bind, "id='", "'") +
+            "'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>probe@good.example/r1</jid></bind></iq>");
+    // Answer pings and echo messages until the client closes.
+    for (int i = 0; i < 100; ++i) {
+      std::string s = c.ReadUntil(">", 5s);
+      if (s.empty() || s.find("</stream:stream>") != std::string::npos) break;
+      if (s.find("<iq") != std::string::npos) {
+        s += c.ReadUntil("</iq>");
+        c.Write("<iq type='result' id='" + Between(s, "id='", "'") + "' from='good.example'/>");
+      }
+    }
+    c.Write("</stream:stream>");
+  }
+};
+
+ClientConfig Config(const std::string& target) {
+  ClientConfig cfg;
+  cfg.target = target;
+  cfg.domain = "good.example";
+  cfg.user = "probe";
+  cfg.password = "secret";
+  cfg.tls_mode = TlsMode::kPlain;
+  return cfg;
+}
+
+Outcome LoginOutcome(ClientConfig cfg, std::chrono::milliseconds timeout = 3s, std::string* detail = nullptr) {
+  XmppClient client(std::move(cfg));
+  try {
+    client.Login(Clock::now() + timeout);
+    client.Ping(Clock::now() + timeout);
+    client.Close(Clock::now() + 1s);
+  } catch (const ProbeError& e) {
+    if (detail) *detail = e.what();
+    return e.outcome();
+  }
+  return Outcome::kOk;
+}
+
+TEST(Client, FullLoginOverPlainTcpWithScramSha256) {
+  FakeServer server(LoginScript{});
+  XmppClient client(Config(server.target()));
+  client.Login(Clock::now() + 5s);
+  EXPECT_EQ(client.jid(), "probe@good.example/r1");
+  EXPECT_EQ(client.mechanism_used(), "SCRAM-SHA-256");
+  for (const char* phase : {"dns", "connect", "auth", "bind"}) EXPECT_TRUE(client.phases().count(phase)) << phase;
+  EXPECT_GE(client.Ping(Clock::now() + 5s), 0.0);
+  client.Close(Clock::now() + 1s);
+}
+
+TEST(Client, ScramSha1WhenOnlyThatIsOffered) {
+  LoginScript script;
+  script.sha256 = false;
+  FakeServer server(script);
+  EXPECT_EQ(LoginOutcome(Config(server.target())), Outcome::kOk);
+}
+
+TEST(Client, WrongPasswordIsAuthFailed) {
+  FakeServer server(LoginScript{});
+  auto cfg = Config(server.target());
+  cfg.password = "wrong";
+  EXPECT_EQ(LoginOutcome(cfg), Outcome::kAuthFailed);
+}
+
+TEST(Client, PlainIsNotUsedUnlessAllowedAndNeverWithoutTls) {
+  FakeServer server(LoginScript{});
+  auto cfg = Config(server.target());
+  cfg.mechanisms = {"DIGEST-MD5"};
+  EXPECT_EQ(LoginOutcome(cfg), Outcome::kNoMechanism);
+  cfg.mechanisms = {"PLAIN"};
+  EXPECT_EQ(LoginOutcome(cfg), Outcome::kNoMechanism);
+}
+
+TEST(Client, ConnectRefused) {
+  EXPECT_EQ(LoginOutcome(Config("127.0.0.1:" + std::to_string(test::UnusedPort()))), Outcome::kConnectRefused);
+}
+
+TEST(Client, UnresolvableNameIsDnsError) {
+  EXPECT_EQ(LoginOutcome(Config("no-such-host.invalid:5222")), Outcome::kDnsError);
+}
+
+TEST(Hostile, SilentServerTimesOut) {
+  FakeServer server([](FakeConn& c) { c.WaitClosed(5s); });
+  EXPECT_EQ(LoginOutcome(Config(server.target()), 300ms), Outcome::kTimeout);
+}
+
+TEST(Hostile, GarbageIsProtocolError) {
+  FakeServer server([](FakeConn& c) {
+    c.Write(std::string("\x16\x03\x01\x00\xa5garbage\xff\xfe<<<>>>", 18));
+    c.WaitClosed(2s);
+  });
+  EXPECT_EQ(LoginOutcome(Config(server.target())), Outcome::kProtocolError);
+}
+
+TEST(Hostile, EndlessStanzaIsLimitExceeded) {
+  FakeServer server([](FakeConn& c) {
+    c.ReadUntil(kClientHeaderEnd);
+    c.Write(kHeader + "<message><body>");
+    std::string chunk(16384, 'x');
+    // Bounded: 64 MiB at most, or until the client hangs up.
+    for (int i = 0; i < 4096 && c.Write(chunk); ++i) {
+    }
+  });
+  auto cfg = Config(server.target());
+  cfg.limits.max_stanza_bytes = 64 * 1024;
+  EXPECT_EQ(LoginOutcome(cfg, 10s), Outcome::kLimitExceeded);
+}
+
+TEST(Hostile, DeepNestingIsLimitExceeded) {
+  FakeServer server([](FakeConn& c) {
+    c.ReadUntil(kClientHeaderEnd);
+    std::string deep = kHeader;
+    for (int i = 0; i < 10000; ++i) deep += "<a>";
+    c.Write(deep);
+    c.WaitClosed(2s);
+  });
+  EXPECT_EQ(LoginOutcome(Config(server.target())), Outcome::kLimitExceeded);
+}
+
+TEST(Hostile, SlowDripTimesOut) {
+  // One byte at a time, never finishing the features: the deadline, not the data, ends it.
+  FakeServer server([](FakeConn& c) {
+    c.ReadUntil(kClientHeaderEnd);
+    std::string msg = kHeader + "<stream:features>";
+    for (char ch : msg) c.Write(std::string(1, ch));
+    for (int i = 0; i < 100 && c.Write(" "); ++i) std::this_thread::sleep_for(20ms);
+  });
+  EXPECT_EQ(LoginOutcome(Config(server.target()), 500ms), Outcome::kTimeout);
+}
+
+TEST(Hostile, StreamErrorIsNamed) {
+  FakeServer server([](FakeConn& c) {
+    c.ReadUntil(kClientHeaderEnd);
+    c.Write(kHeader + "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
+    c.WaitClosed(2s);
+  });
+  std::string detail;
+  EXPECT_EQ(LoginOutcome(Config(server.target()), 3s, &detail), Outcome::kStreamError);
+  EXPECT_NE(detail.find("host-unknown"), std::string::npos) << detail;
+}
+
+TEST(Hostile, ImmediateCloseIsClosed) {
+  FakeServer server([](FakeConn&) {});
+  EXPECT_EQ(LoginOutcome(Config(server.target())), Outcome::kClosed);
+}
+
+TEST(Hostile, MissingStarttlsIsNamed) {
+  FakeServer server(LoginScript{});
+  auto cfg = Config(server.target());
+  cfg.tls_mode = TlsMode::kStarttls;
+  cfg.tls = std::make_shared<TlsContext>(TlsOptions{});
+  EXPECT_EQ(LoginOutcome(cfg), Outcome::kStarttlsMissing);
+}
+
+class Tls : public ::testing::Test {
+ protected:
+  std::unique_ptr<test::TestCert> cert_ = test::MakeSelfSignedCert("good.example");
+  ClientConfig TlsConfig(const std::string& target, TlsMode mode, TlsOptions opts) {
+    auto cfg = Config(target);
+    cfg.tls_mode = mode;
+    cfg.tls = std::make_shared<TlsContext>(opts);
+    return cfg;
+  }
+};
+
+TEST_F(Tls, StarttlsWithTrustedCertLogsIn) {
+  LoginScript script;
+  script.tls = LoginScript::Tls::kStarttls;
+  FakeServer server(script, cert_.get());
+  XmppClient client(TlsConfig(server.target(), TlsMode::kStarttls, {cert_->cert_file}));
+  client.Login(Clock::now() + 5s);
+  EXPECT_TRUE(client.tls_active());
+  EXPECT_TRUE(client.phases().count("tls"));
+  EXPECT_GT(client.cert().earliest_expiry_unix, 0);
+  EXPECT_EQ(client.cert().leaf_sha256.size(), 64u);
+  client.Close(Clock::now() + 1s);
+}
+
+TEST_F(Tls, DirectTlsLogsIn) {
+  LoginScript script;
+  script.tls = LoginScript::Tls::kDirect;
+  FakeServer server(script, cert_.get());
+  EXPECT_EQ(LoginOutcome(TlsConfig(server.target(), TlsMode::kDirect, {cert_->cert_file})), Outcome::kOk);
+}
+
+TEST_F(Tls, UntrustedCertIsVerifyFailure) {
+  LoginScript script;
+  script.tls = LoginScript::Tls::kDirect;
+  FakeServer server(script, cert_.get());
+  EXPECT_EQ(LoginOutcome(TlsConfig(server.target(), TlsMode::kDirect, {})), Outcome::kCertVerifyFailed);
+}
+
+TEST_F(Tls, NameMismatchIsVerifyFailure) {
+  LoginScript script;
+  script.tls = LoginScript::Tls::kStarttls;
+  FakeServer server(script, cert_.get());
+  auto cfg = TlsConfig(server.target(), TlsMode::kStarttls, {cert_->cert_file});
+  cfg.domain = "other.example";
+  std::string detail;
+  EXPECT_EQ(LoginOutcome(cfg, 3s, &detail), Outcome::kCertVerifyFailed);
+  EXPECT_NE(detail.find("other.example"), std::string::npos) << detail;
+}
+
+TEST_F(Tls, InsecureSkipsVerification) {
+  LoginScript script;
+  script.tls = LoginScript::Tls::kDirect;
+  FakeServer server(script, cert_.get());
+  TlsOptions opts;
+  opts.insecure = true;
+  auto cfg = TlsConfig(server.target(), TlsMode::kDirect, opts);
+  cfg.domain = "other.example";
+  EXPECT_EQ(LoginOutcome(cfg), Outcome::kOk);
+}
+
+TEST_F(Tls, PlainTextServerOnTlsPortIsTlsError) {
+  FakeServer server([](FakeConn& c) {
+    c.Write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    c.WaitClosed(2s);
+  });
+  EXPECT_EQ(LoginOutcome(TlsConfig(server.target(), TlsMode::kDirect, {cert_->cert_file})), Outcome::kTlsError);
+}
+
+TEST(Outcome, NamesAreDistinct) {
+  std::set<std::string_view> names;
+  for (int i = 0; i <= static_cast<int>(Outcome::kConfigError); ++i) names.insert(OutcomeName(static_cast<Outcome>(i)));
+  EXPECT_EQ(names.size(), static_cast<std::size_t>(Outcome::kConfigError) + 1);
+}
+
+}  // namespace
+}  // namespace xp

@@ -1,0 +1,83 @@
+// A scripted XMPP server on 127.0.0.1 for unit tests: each accepted connection runs the
+// script in the server's thread. Scripts can misbehave on purpose (garbage, silence, endless
+// stanzas) to check that the client times out or fails with the right outcome.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace xp::test {
+
+// A self-signed certificate (and key) for `dns_name`, written to PEM files in a temp dir.
+struct TestCert {
+  std::string cert_file;
+  std::string key_file;
+  std::string dir;
+  ~TestCert();
+};
+std::unique_ptr<TestCert> MakeSelfSignedCert(const std::string& dns_name);
+
+class FakeConn {
+ public:
+  FakeConn(int fd, SSL_CTX* tls) : fd_(fd), tls_(tls) {}
+  ~FakeConn();
+  // Reads until `needle` is in the buffer; returns everything up to and including it and
+  // keeps the rest. Empty string on EOF or after `timeout`.
+  std::string ReadUntil(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  bool Write(const std::string& data);
+  bool StartTls();  // server-side handshake with the server's certificate
+  // Blocks until the peer closes or `timeout` passes.
+  void WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+  SSL_CTX* tls_;
+  SSL* ssl_ = nullptr;
+  std::string buffer_;
+};
+
+class FakeServer {
+ public:
+  using Script = std::function<void(FakeConn&)>;
+  // cert: optional; enables FakeConn::StartTls.
+  explicit FakeServer(Script script, const TestCert* cert = nullptr);
+  ~FakeServer();
+  std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void Run();
+  Script script_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  SSL_CTX* tls_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A port with nothing listening (bound, then closed again).
+int UnusedPort();
+
+// Server side of SCRAM for the fake server; returns the server's reply payloads.
+class ScramServer {
+ public:
+  ScramServer(bool sha256, std::string password) : sha256_(sha256), password_(std::move(password)) {}
+  std::string ServerFirst(const std::string& client_first);
+  // Empty when the proof does not verify; otherwise "v=..." server-final.
+  std::string ServerFinal(const std::string& client_final);
+
+ private:
+  bool sha256_;
+  std::string password_;
+  std::string client_first_bare_;
+  std::string server_first_;
+};
+
+}  // namespace xp::test

@@ -1,0 +1,97 @@
+// One TCP connection to an XMPP server, optionally wrapped in TLS, with every blocking step
+// bounded by a deadline. Failures are ProbeError with the outcome an operator would want:
+// refused vs timed out vs certificate rejected are different incidents.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace xp {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+struct TlsOptions {
+  std::string ca_file;          // empty: the system store
+  bool insecure = false;        // skip chain and name checks (explicit opt-in only)
+  std::string min_version = "TLS12";
+};
+
+// An SSL_CTX built once and shared by every connection of a probe or load run.
+class TlsContext {
+ public:
+  explicit TlsContext(const TlsOptions& options);  // throws ProbeError(kConfigError)
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+  SSL_CTX* get() const { return ctx_; }
+  bool insecure() const { return insecure_; }
+
+ private:
+  SSL_CTX* ctx_ = nullptr;
+  bool insecure_ = false;
+};
+
+struct CertInfo {
+  std::int64_t earliest_expiry_unix = 0;  // smallest notAfter over the presented chain
+  std::int64_t leaf_expiry_unix = 0;
+  std::string leaf_sha256;                // hex, lower case
+  std::string leaf_subject;
+  std::string tls_version;
+  std::string cipher;
+};
+
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  std::string text;
+};
+
+// getaddrinfo for host:port; throws ProbeError(kDnsError).
+std::vector<Endpoint> Resolve(const std::string& host, int port);
+// Splits "host:port" / "[v6]:port"; default_port when absent. Throws ProbeError(kConfigError).
+std::pair<std::string, int> SplitHostPort(std::string_view target, int default_port);
+
+class Connection {
+ public:
+  Connection();
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Tries each endpoint in turn until one accepts.
+  void Connect(const std::vector<Endpoint>& endpoints, Deadline deadline);
+  // TLS handshake on the connected socket; server_name is used for SNI and the host check.
+  void StartTls(std::shared_ptr<TlsContext> ctx, const std::string& server_name, Deadline deadline);
+  void Write(std::string_view data, Deadline deadline);
+  // Waits for data until the deadline. nullopt on timeout; throws kClosed on EOF.
+  std::optional<std::string> Read(Deadline deadline);
+  void Close();
+
+  bool tls() const { return ssl_ != nullptr; }
+  int fd() const { return fd_; }
+  const CertInfo& cert() const { return cert_; }
+  const std::string& peer() const { return peer_; }
+
+ private:
+  void WaitFor(short events, Deadline deadline, const char* what);
+  void CollectCertInfo();
+
+  int fd_ = -1;
+  SSL* ssl_ = nullptr;
+  std::shared_ptr<TlsContext> ctx_;
+  CertInfo cert_;
+  std::string peer_;
+};
+
+}  // namespace xp
