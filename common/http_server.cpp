@@ -113,6 +113,12 @@ HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options))
   // httplib's API hands over ownership of a raw TaskQueue pointer.
   server_->new_task_queue = [workers] { return new httplib::ThreadPool(static_cast<std::size_t>(workers)); };
   server_->set_tcp_nodelay(true);
+  // httplib's default also sets SO_REUSEPORT, which lets a second exporter bind the same port
+  // and silently take half the scrapes: keep only SO_REUSEADDR, so a busy port is an error.
+  server_->set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server_->set_keep_alive_max_count(1000);
   server_->set_keep_alive_timeout(options_.keep_alive_timeout.count());
   server_->set_read_timeout(options_.read_timeout.count());

@@ -1,0 +1,74 @@
+// Malformed and truncated /proc files: the collector fails with an error naming the file,
+// the scrape reports success 0 for it and every other collector still succeeds.
+#include <gtest/gtest.h>
+
+#include "collect.h"
+#include "node_scraper.h"
+#include "procfs/proc_stat.h"
+#include "text_file.h"
+
+namespace xw::testing {
+namespace {
+
+struct BrokenCase {
+  std::string collector;
+  std::string file;  // the file the error message must name
+};
+
+class BrokenInput : public ::testing::TestWithParam<BrokenCase> {};
+
+TEST_P(BrokenInput, FailsNamingTheFile) {
+  const auto& c = GetParam();
+  try {
+    Collect(c.collector, FixturePaths("broken"));
+    FAIL() << c.collector << " accepted a broken " << c.file;
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find(c.file), std::string::npos) << e.what();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Collectors, BrokenInput,
+                         ::testing::Values(BrokenCase{"cpu", "broken/proc/stat"}, BrokenCase{"stat", "broken/proc/stat"},
+                                           BrokenCase{"loadavg", "broken/proc/loadavg"},
+                                           BrokenCase{"meminfo", "broken/proc/meminfo"},
+                                           BrokenCase{"diskstats", "broken/proc/diskstats"},
+                                           BrokenCase{"netdev", "broken/proc/net/dev"},
+                                           BrokenCase{"pressure", "broken/proc/pressure/cpu"},
+                                           BrokenCase{"filesystem", "broken/proc/1/mounts"}),
+                         [](const auto& info) { return info.param.collector; });
+
+TEST(BrokenInput, MissingFileNamesIt) {
+  exporter::Paths p = FixturePaths();
+  p.procfs = FixtureDir() + "/does-not-exist";
+  try {
+    Collect("loadavg", p);
+    FAIL();
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("does-not-exist/loadavg"), std::string::npos) << e.what();
+  }
+}
+
+// Half-written lines, as a reader racing a writer could see them.
+TEST(BrokenInput, TruncatedLinesAreErrors) {
+  EXPECT_THROW(exporter::ParseProcStat("cpu0 1 2", "t"), ParseError);
+  EXPECT_THROW(exporter::ParseProcStat("cpu0 1 2 3 4\nctxt 12x", "t"), ParseError);
+  EXPECT_NO_THROW(exporter::ParseProcStat("cpu0 1 2 3 4\nctxt 12", "t"));
+}
+
+TEST(NodeScraper, OneBrokenCollectorDoesNotBreakTheOthers) {
+  std::vector<exporter::NodeScraper::Named> collectors;
+  // Broken tree for loadavg, good tree for cpu and uname.
+  collectors.emplace_back("loadavg", MakeCollector("loadavg", FixturePaths("broken")));
+  collectors.emplace_back("cpu", MakeCollector("cpu", FixturePaths()));
+  collectors.emplace_back("uname", MakeCollector("uname", FixturePaths()));
+  const auto f = exporter::NodeScraper(std::move(collectors)).Collect();
+  EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "loadavg"}}), 0);
+  EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "cpu"}}), 1);
+  EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "uname"}}), 1);
+  EXPECT_TRUE(Value(f, "node_scrape_collector_duration_seconds", {{"collector", "loadavg"}}));
+  EXPECT_EQ(FindFamily(f, "node_load1"), nullptr);  // nothing half-reported
+  EXPECT_NE(FindFamily(f, "node_cpu_seconds_total"), nullptr);
+}
+
+}  // namespace
+}  // namespace xw::testing
