@@ -59,6 +59,25 @@ int TlsVersion(const std::string& name) {
   return TLS1_2_VERSION;
 }
 
+void BindSource(int fd, int family, const std::string& source) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    if (inet_pton(AF_INET, source.c_str(), &sin->sin_addr) != 1) throw ProbeError(Outcome::kConfigError, "bad source address '" + source + "'");
+    len = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, source.c_str(), &sin6->sin6_addr) != 1) throw ProbeError(Outcome::kConfigError, "bad source address '" + source + "'");
+    len = sizeof(sockaddr_in6);
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    throw ProbeError(Outcome::kConnectError, "binding source address " + source + ": " + std::strerror(errno));
+  }
+}
+
 }  // namespace
 
 TlsContext::TlsContext(const TlsOptions& options) : insecure_(options.insecure) {
@@ -157,7 +176,7 @@ void Connection::WaitFor(short events, Deadline deadline, const char* what) {
   }
 }
 
-void Connection::Connect(const std::vector<Endpoint>& endpoints, Deadline deadline) {
+void Connection::Connect(const std::vector<Endpoint>& endpoints, Deadline deadline, const std::string& source) {
   Close();
   ProbeError last(Outcome::kConnectError, "no endpoints");
   for (const Endpoint& ep : endpoints) {
@@ -165,6 +184,7 @@ void Connection::Connect(const std::vector<Endpoint>& endpoints, Deadline deadli
     if (fd_ < 0) throw ProbeError(Outcome::kConnectError, std::string("socket: ") + std::strerror(errno));
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!source.empty()) BindSource(fd_, ep.addr.ss_family, source);
     int rc = ::connect(fd_, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
     int err = rc == 0 ? 0 : errno;
     if (err == EINPROGRESS) {

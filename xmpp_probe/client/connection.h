@@ -69,8 +69,9 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Tries each endpoint in turn until one accepts.
-  void Connect(const std::vector<Endpoint>& endpoints, Deadline deadline);
+  // Tries each endpoint in turn until one accepts. source: local IPv4/IPv6 address to bind
+  // first (empty: the kernel's choice); lets tests keep auth-failure bans off shared sources.
+  void Connect(const std::vector<Endpoint>& endpoints, Deadline deadline, const std::string& source = {});
   // TLS handshake on the connected socket; server_name is used for SNI and the host check.
   void StartTls(std::shared_ptr<TlsContext> ctx, const std::string& server_name, Deadline deadline);
   void Write(std::string_view data, Deadline deadline);

@@ -45,7 +45,7 @@ void XmppClient::Connect(Deadline deadline) {
   Phase("dns", t);
 
   t = Clock::now();
-  conn_.Connect(endpoints, deadline);
+  conn_.Connect(endpoints, deadline, config_.source_address);
   Phase("connect", t);
 
   if (config_.tls_mode == TlsMode::kDirect) StartTlsNow(deadline, "tls");

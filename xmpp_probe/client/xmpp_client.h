@@ -31,6 +31,7 @@ struct ClientConfig {
   // Preference order. PLAIN is only tried when listed (and then only over TLS).
   std::vector<std::string> mechanisms = {"SCRAM-SHA-256", "SCRAM-SHA-1"};
   StreamLimits limits;
+  std::string source_address;  // local address to connect from (empty: any)
   bool auto_receipts = true;  // answer XEP-0184 requests like a real client would
   std::size_t backlog_limit = 1000;
 };

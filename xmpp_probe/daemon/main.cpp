@@ -1,0 +1,84 @@
+// xmpp_probe: the daemon (default), `check` (monitoring plugin), `drill` (failover
+// rehearsal), `load` (load generator) and `config` (print the effective configuration).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "daemon/serve.h"
+#include "load/load.h"
+#include "log.h"
+
+namespace {
+
+void AddCommon(CLI::App& app, xp::CommonOptions& o) {
+  app.add_option("--config.file", o.config_file, "Module configuration (YAML); default: built-in config for server/stack");
+  app.add_option("--stack.run-dir", o.run_dir, "server/stack run directory (secrets/, tls/) for the built-in config");
+  app.add_option("--xmpp.domain", o.domain, "XMPP domain for the built-in config")->capture_default_str();
+  app.add_option("--log.level", o.log_level, "debug, info, warn, error")->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"xmpp_probe: synthetic XMPP client that measures what users feel"};
+  app.require_subcommand(0, 1);
+
+  xp::ServeOptions serve;
+  AddCommon(app, serve.common);
+  app.add_option("--web.listen-address", serve.listen_address, "Address for /probe and /metrics")->capture_default_str();
+  app.add_option("--web.config.file", serve.web_config_file, "Exporter-toolkit web config (TLS, basic auth)");
+  app.add_flag("!--no-continuous", serve.continuous, "Do not run continuous (failover) modules");
+
+  xp::CheckOptions check;
+  auto* check_cmd = app.add_subcommand("check", "Run one probe; monitoring-plugin output and exit code");
+  AddCommon(*check_cmd, check.common);
+  check_cmd->add_option("--module", check.module, "Module to run")->capture_default_str();
+  check_cmd->add_option("--target", check.target, "host:port (default: the module's)");
+  check_cmd->add_option("-w,--warning", check.warning, "WARNING when slower than this many seconds");
+  check_cmd->add_option("-c,--critical", check.critical, "CRITICAL when slower than this many seconds");
+  check_cmd->add_flag("-v,--verbose", check.verbose, "Also print the probe's metrics");
+
+  xp::DrillOptions drill;
+  auto* drill_cmd = app.add_subcommand("drill", "Kill the primary node via the launcher, measure, restart, report");
+  AddCommon(*drill_cmd, drill.common);
+  drill_cmd->add_option("--module", drill.module, "Failover module")->capture_default_str();
+  drill_cmd->add_option("--target", drill.target, "host:port of the load balancer (default: the module's)");
+  drill_cmd->add_option("--stack", drill.stack, "The stack launcher")->capture_default_str();
+  drill_cmd->add_option("--victim", drill.victim, "Component to kill")->capture_default_str();
+  drill_cmd->add_option("--warmup", drill.warmup, "Seconds of steady state before the kill")->capture_default_str();
+  drill_cmd->add_option("--max-outage", drill.max_outage, "Give up waiting for recovery after this")->capture_default_str();
+  drill_cmd->add_option("--settle", drill.settle, "Seconds to wait after recovery and after restart")->capture_default_str();
+  drill_cmd->add_flag("--json", drill.json, "Print the report as one JSON object");
+
+  xp::LoadOptions load;
+  auto* load_cmd = app.add_subcommand("load", "Load mode: N sessions sending messages (loopback targets only)");
+  AddCommon(*load_cmd, load.common);
+  xp::AddLoadFlags(*load_cmd, load);
+
+  xp::CommonOptions print;
+  auto* config_cmd = app.add_subcommand("config", "Print the effective module configuration and exit");
+  AddCommon(*config_cmd, print);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    for (auto* o : {&serve.common, &check.common, &drill.common, &load.common, &print}) {
+      if (o->log_level != "info") xw::log::SetLevel(xw::log::ParseLevel(o->log_level));
+    }
+    if (*check_cmd) return xp::Check(check);
+    if (*drill_cmd) return xp::Drill(drill);
+    if (*load_cmd) return xp::RunLoad(load);
+    if (*config_cmd) {
+      if (!print.config_file.empty()) {
+        xp::LoadConfig(print.config_file);
+        std::cout << "config OK: " << print.config_file << "\n";
+      } else {
+        std::cout << xp::DefaultConfigYaml(xp::ResolveRunDir(print), print.domain);
+      }
+      return 0;
+    }
+    return xp::Serve(serve);
+  } catch (const std::exception& e) {
+    xw::log::Error("fatal", {{"err", e.what()}});
+    return 1;
+  }
+}

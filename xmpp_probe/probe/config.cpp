@@ -1,0 +1,203 @@
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "client/outcome.h"
+
+namespace xp {
+
+namespace {
+
+[[noreturn]] void Bad(const std::string& where, const std::string& why) {
+  throw std::runtime_error(where + ": " + why);
+}
+
+void CheckKeys(const YAML::Node& node, const std::vector<std::string>& allowed, const std::string& where) {
+  if (!node.IsMap()) Bad(where, "expected a mapping");
+  for (const auto& kv : node) {
+    std::string key = kv.first.as<std::string>();
+    bool ok = false;
+    for (const auto& a : allowed) ok = ok || a == key;
+    if (!ok) Bad(where, "unknown key '" + key + "'");
+  }
+}
+
+Account ParseAccount(const YAML::Node& n, const std::string& where) {
+  CheckKeys(n, {"user", "password_file", "target", "resource"}, where);
+  Account a;
+  a.user = n["user"].as<std::string>("");
+  a.password_file = n["password_file"].as<std::string>("");
+  a.target = n["target"].as<std::string>("");
+  a.resource = n["resource"].as<std::string>("");
+  if (a.user.empty()) Bad(where, "'user' is required");
+  return a;
+}
+
+XmppOptions ParseXmpp(const YAML::Node& n, const std::string& where) {
+  CheckKeys(n, {"domain", "tls", "ca_file", "insecure_skip_verify", "mechanisms", "max_stanza_bytes", "max_depth",
+                "source_address"},
+            where);
+  XmppOptions x;
+  x.domain = n["domain"].as<std::string>("");
+  std::string tls = n["tls"].as<std::string>("starttls");
+  if (tls == "starttls") x.tls = TlsMode::kStarttls;
+  else if (tls == "direct") x.tls = TlsMode::kDirect;
+  else if (tls == "plain") x.tls = TlsMode::kPlain;
+  else Bad(where, "tls must be starttls, direct or plain, not '" + tls + "'");
+  x.ca_file = n["ca_file"].as<std::string>("");
+  x.insecure_skip_verify = n["insecure_skip_verify"].as<bool>(false);
+  if (n["mechanisms"]) x.mechanisms = n["mechanisms"].as<std::vector<std::string>>();
+  x.max_stanza_bytes = n["max_stanza_bytes"].as<std::size_t>(x.max_stanza_bytes);
+  x.max_depth = n["max_depth"].as<int>(x.max_depth);
+  x.source_address = n["source_address"].as<std::string>("");
+  return x;
+}
+
+std::chrono::milliseconds DurationOr(const YAML::Node& n, std::chrono::milliseconds dflt, const std::string& where) {
+  if (!n) return dflt;
+  try {
+    return ParseDuration(n.as<std::string>());
+  } catch (const std::exception& e) {
+    Bad(where, e.what());
+  }
+}
+
+FailoverOptions ParseFailover(const YAML::Node& n, const std::string& where) {
+  CheckKeys(n, {"interval", "ping_timeout", "backoff_initial", "backoff_max", "delayed_after", "resume", "continuous"},
+            where);
+  FailoverOptions f;
+  f.interval = DurationOr(n["interval"], f.interval, where + ".interval");
+  f.ping_timeout = DurationOr(n["ping_timeout"], f.ping_timeout, where + ".ping_timeout");
+  f.backoff_initial = DurationOr(n["backoff_initial"], f.backoff_initial, where + ".backoff_initial");
+  f.backoff_max = DurationOr(n["backoff_max"], f.backoff_max, where + ".backoff_max");
+  f.delayed_after = DurationOr(n["delayed_after"], f.delayed_after, where + ".delayed_after");
+  f.resume = n["resume"].as<bool>(true);
+  f.continuous = n["continuous"].as<bool>(false);
+  if (f.interval.count() < 10) Bad(where, "interval below 10ms");
+  return f;
+}
+
+}  // namespace
+
+std::chrono::milliseconds ParseDuration(const std::string& text) {
+  std::size_t pos = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("bad duration '" + text + "'");
+  }
+  std::string unit = text.substr(pos);
+  double ms = unit == "ms" ? value : unit == "s" ? value * 1000 : unit == "m" ? value * 60000 : -1;
+  if (ms < 0 || value < 0) throw std::invalid_argument("bad duration '" + text + "' (use ms, s or m)");
+  return std::chrono::milliseconds(static_cast<long long>(ms));
+}
+
+ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    Bad(origin, e.what());
+  }
+  CheckKeys(root, {"modules"}, origin);
+  ProbeConfig cfg;
+  for (const auto& kv : root["modules"]) {
+    ModuleConfig m;
+    m.name = kv.first.as<std::string>();
+    std::string where = origin + ": module " + m.name;
+    const YAML::Node& n = kv.second;
+    try {
+      CheckKeys(n, {"prober", "target", "timeout", "xmpp", "account", "peer", "failover"}, where);
+      m.prober = n["prober"].as<std::string>("");
+      static const std::vector<std::string> kProbers = {"c2s", "login", "message", "offline", "mam", "failover"};
+      bool known = false;
+      for (const auto& p : kProbers) known = known || p == m.prober;
+      if (!known) Bad(where, "unknown prober '" + m.prober + "'");
+      m.target = n["target"].as<std::string>("");
+      m.timeout = DurationOr(n["timeout"], m.timeout, where + ".timeout");
+      if (n["xmpp"]) m.xmpp = ParseXmpp(n["xmpp"], where + ".xmpp");
+      if (n["account"]) m.account = ParseAccount(n["account"], where + ".account");
+      if (n["peer"]) m.peer = ParseAccount(n["peer"], where + ".peer");
+      if (n["failover"]) m.failover = ParseFailover(n["failover"], where + ".failover");
+    } catch (const YAML::Exception& e) {
+      Bad(where, e.what());
+    }
+    bool needs_account = m.prober != "c2s";
+    bool needs_peer = m.prober == "message" || m.prober == "offline" || m.prober == "mam" || m.prober == "failover";
+    if (needs_account && m.account.user.empty()) Bad(where, "prober " + m.prober + " needs 'account'");
+    if (needs_peer && m.peer.user.empty()) Bad(where, "prober " + m.prober + " needs 'peer'");
+    cfg.modules[m.name] = m;
+  }
+  return cfg;
+}
+
+ProbeConfig LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+std::string ReadPassword(const Account& account) {
+  if (account.password_file.empty()) {
+    throw ProbeError(Outcome::kConfigError, "account '" + account.user + "' has no password_file");
+  }
+  std::ifstream in(account.password_file);
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) {
+    throw ProbeError(Outcome::kConfigError, "cannot read a password from " + account.password_file);
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+ClientConfig MakeClientConfig(const ModuleConfig& module, const Account& account, const std::string& target,
+                              const std::string& default_resource) {
+  ClientConfig c;
+  c.target = account.target.empty() ? target : account.target;
+  c.domain = module.xmpp.domain.empty() ? SplitHostPort(target, 5222).first : module.xmpp.domain;
+  c.user = account.user;
+  c.password = ReadPassword(account);
+  c.resource = account.resource.empty() ? default_resource : account.resource;
+  c.tls_mode = module.xmpp.tls;
+  c.mechanisms = module.xmpp.mechanisms;
+  c.limits.max_stanza_bytes = module.xmpp.max_stanza_bytes;
+  c.limits.max_depth = module.xmpp.max_depth;
+  c.source_address = module.xmpp.source_address;
+  if (c.tls_mode != TlsMode::kPlain) {
+    TlsOptions t;
+    t.ca_file = module.xmpp.ca_file;
+    t.insecure = module.xmpp.insecure_skip_verify;
+    c.tls = std::make_shared<TlsContext>(t);
+  }
+  return c;
+}
+
+std::string DefaultConfigYaml(const std::string& run_dir, const std::string& domain) {
+  const std::string xmpp = "    xmpp:\n      domain: " + domain + "\n      ca_file: " + run_dir + "/tls/" + domain + ".crt\n";
+  auto acct = [&](const char* key, const char* user, const char* extra = "") {
+    return std::string("    ") + key + ":\n      user: " + user + "\n      password_file: " + run_dir + "/secrets/xmpp-" +
+           user + ".password\n" + extra;
+  };
+  return "modules:\n"
+         "  c2s:\n    prober: c2s\n    target: 127.0.0.1:5222\n    timeout: 5s\n" + xmpp +
+         "  c2s_tls:\n    prober: c2s\n    target: 127.0.0.2:5223\n    timeout: 5s\n" + xmpp + "      tls: direct\n" +
+         "  login:\n    prober: login\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp + acct("account", "probe1") +
+         "  message:\n    prober: message\n    target: 127.0.0.2:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "probe1") + acct("peer", "probe2", "      target: 127.0.0.3:5222\n") +
+         "  offline:\n    prober: offline\n    target: 127.0.0.1:5222\n    timeout: 15s\n" + xmpp +
+         acct("account", "probe1") + acct("peer", "carol") +
+         "  mam:\n    prober: mam\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp + acct("account", "probe1") +
+         acct("peer", "probe2") +
+         "  failover:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "probe1", "      resource: failover-tx\n") + acct("peer", "probe2", "      resource: failover-rx\n") +
+         "    failover:\n      interval: 100ms\n      continuous: true\n";
+}
+
+}  // namespace xp

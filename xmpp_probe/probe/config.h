@@ -1,0 +1,73 @@
+// Probe modules from YAML, blackbox_exporter style: a module names a prober and its options;
+// /probe?module=NAME&target=HOST:PORT runs it. Passwords live in files named by the config
+// and are read at probe time, so they never appear in the config, the logs or the metrics.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/xmpp_client.h"
+
+namespace xp {
+
+struct Account {
+  std::string user;           // local part
+  std::string password_file;  // first line is the password
+  std::string target;         // optional: connect here instead of the probe target
+  std::string resource;       // optional
+};
+
+struct XmppOptions {
+  std::string domain;  // empty: the target's host name
+  TlsMode tls = TlsMode::kStarttls;
+  std::string ca_file;
+  bool insecure_skip_verify = false;
+  std::vector<std::string> mechanisms = {"SCRAM-SHA-256", "SCRAM-SHA-1"};
+  std::size_t max_stanza_bytes = 256 * 1024;
+  int max_depth = 24;
+  std::string source_address;
+};
+
+struct FailoverOptions {
+  std::chrono::milliseconds interval{100};
+  std::chrono::milliseconds ping_timeout{1000};  // no pong within this: connection is dead
+  std::chrono::milliseconds backoff_initial{50};
+  std::chrono::milliseconds backoff_max{2000};
+  std::chrono::milliseconds delayed_after{1000};  // a message slower than this counts as delayed
+  bool resume = true;
+  bool continuous = false;  // run in the daemon all the time, feeding /metrics
+};
+
+struct ModuleConfig {
+  std::string name;
+  std::string prober;  // c2s, login, message, offline, mam, failover
+  std::string target;  // default target when the request names none
+  std::chrono::milliseconds timeout{10000};
+  XmppOptions xmpp;
+  Account account;
+  Account peer;  // message/offline/mam: the receiving account
+  FailoverOptions failover;
+};
+
+struct ProbeConfig {
+  std::map<std::string, ModuleConfig> modules;
+};
+
+// Throws ConfigError-like std::runtime_error naming the file/module/key.
+ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin);
+ProbeConfig LoadConfig(const std::string& path);
+// The configuration for the local stack (server/stack): run_dir holds secrets/ and tls/.
+std::string DefaultConfigYaml(const std::string& run_dir, const std::string& domain);
+// "100ms", "10s", "1.5s", "2m". Throws std::invalid_argument.
+std::chrono::milliseconds ParseDuration(const std::string& text);
+
+// Reads an account's password; throws ProbeError(kConfigError) naming the file, never the value.
+std::string ReadPassword(const Account& account);
+// Client settings for an account of a module against a target (the account's own target wins).
+ClientConfig MakeClientConfig(const ModuleConfig& module, const Account& account, const std::string& target,
+                              const std::string& default_resource);
+
+}  // namespace xp

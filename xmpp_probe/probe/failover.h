@@ -1,0 +1,96 @@
+// failover: what users feel when a node dies. Two persistent sessions through the load
+// balancer (a sender and a receiver); every interval the sender sends a numbered message and
+// both ping the server. A broken session reconnects with back-off, resuming its XEP-0198
+// stream when the server still knows it. Outage = last success to first success after the
+// break; detection = last success to the moment the client noticed.
+//
+// "Lost" means the server acknowledged the message (XEP-0198 <a/>) and the receiver never got
+// it: the one failure a user cannot see or retry. Unacknowledged messages are resent after a
+// fresh login, so duplicates are counted too, and messages slower than delayed_after.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "probe/config.h"
+
+namespace xp {
+
+struct Outage {
+  std::string session;      // "sender" or "receiver"
+  double duration = 0;      // last success -> first success after the break
+  double detection = 0;     // last success -> break noticed
+  int reconnect_attempts = 0;
+  bool resumed = false;     // XEP-0198 resumption succeeded
+  std::string cause;        // outcome name of the break
+};
+
+struct FailoverStats {
+  std::uint64_t sent = 0, acked = 0, received = 0, lost = 0, duplicated = 0, delayed = 0, unconfirmed = 0;
+  std::uint64_t reconnect_attempts = 0, resumes = 0, fresh_logins = 0;
+  bool sender_up = false, receiver_up = false;
+  std::vector<Outage> outages;  // newest last, bounded
+  std::vector<double> delays;   // send -> receive seconds of recent messages (bounded)
+};
+
+class FailoverRunner {
+ public:
+  FailoverRunner(ModuleConfig module, std::string target);
+  ~FailoverRunner();
+  FailoverRunner(const FailoverRunner&) = delete;
+  FailoverRunner& operator=(const FailoverRunner&) = delete;
+
+  void Start();
+  // Stops sending, waits up to `grace` for messages still in flight, then settles: every
+  // acknowledged message not received by then counts as lost.
+  void Stop(std::chrono::milliseconds grace = std::chrono::seconds(2));
+  FailoverStats Snapshot();
+  // Called (from a session thread) each time an outage ends.
+  void OnOutage(std::function<void(const Outage&)> callback) { on_outage_ = std::move(callback); }
+
+  // Exposed for tests: parse "fo <run> <n> <ns>" bodies.
+  static bool ParseBody(const std::string& body, std::uint64_t& run, std::uint64_t& n, std::int64_t& sent_ns);
+
+ private:
+  struct Message {
+    std::int64_t sent_ns = 0;
+    std::uint32_t seq = 0;  // XEP-0198 sequence, 0 if none
+    std::uint64_t epoch = 0;  // which fresh login that sequence belongs to
+    bool acked = false;
+    int received = 0;
+    Clock::time_point first_sent;
+  };
+  class Session;
+
+  void SenderTick(XmppClient& client, Deadline deadline);
+  void SenderFreshLogin(XmppClient& client, Deadline deadline);
+  void UpdateAcks(const XmppClient& client);
+  void OnStanza(const Element& e);
+  void Settle(bool final_pass);
+  void RecordOutage(const Outage& o);
+
+  ModuleConfig module_;
+  std::string target_;
+  std::uint64_t run_id_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> sending_{false};
+  std::mutex mu_;
+  std::map<std::uint64_t, Message> messages_;
+  std::uint64_t next_n_ = 0;
+  std::uint64_t sender_epoch_ = 0;
+  Clock::time_point last_settle_;
+  FailoverStats stats_;
+  std::string receiver_jid_;
+  std::function<void(const Outage&)> on_outage_;
+  std::vector<std::unique_ptr<Session>> sessions_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace xp

@@ -1,0 +1,152 @@
+// Message accounting for the failover module: which numbered messages the server
+// acknowledged, which arrived, twice, late, or never.
+#include <charconv>
+#include <sstream>
+
+#include "probe/failover.h"
+
+namespace xp {
+
+namespace {
+
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+constexpr auto kLostAfter = std::chrono::seconds(30);  // continuous mode: give up waiting then
+constexpr auto kForgetAfter = std::chrono::seconds(10);
+constexpr std::size_t kKeepOutages = 100;
+constexpr std::size_t kKeepDelays = 2000;
+
+}  // namespace
+
+bool FailoverRunner::ParseBody(const std::string& body, std::uint64_t& run, std::uint64_t& n, std::int64_t& sent_ns) {
+  std::istringstream in(body);
+  std::string tag;
+  if (!(in >> tag >> run >> n >> sent_ns) || tag != "fo") return false;
+  std::string rest;
+  return !(in >> rest);
+}
+
+void FailoverRunner::SenderTick(XmppClient& client, Deadline deadline) {
+  std::uint64_t n;
+  Message m;
+  std::string to;
+  {
+    std::lock_guard lock(mu_);
+    n = ++next_n_;
+    to = receiver_jid_;
+  }
+  m.sent_ns = NowNs();
+  m.first_sent = Clock::now();
+  client.SendMessage(to, "fo " + std::to_string(run_id_) + " " + std::to_string(n) + " " + std::to_string(m.sent_ns),
+                     "fo-" + std::to_string(n), false, deadline);
+  std::lock_guard lock(mu_);
+  m.seq = client.sm().enabled ? client.sm().outbound : 0;
+  m.epoch = sender_epoch_;
+  messages_[n] = m;
+  ++stats_.sent;
+}
+
+void FailoverRunner::SenderFreshLogin(XmppClient& client, Deadline deadline) {
+  // A new stream: what the old one never got acknowledged may not have reached the server.
+  // Send it again (a real client would), numbered as before, so a copy that did get through
+  // shows up as a duplicate rather than vanishing.
+  std::vector<std::pair<std::uint64_t, std::int64_t>> resend;
+  std::string to;
+  {
+    std::lock_guard lock(mu_);
+    ++sender_epoch_;
+    to = receiver_jid_;
+    for (const auto& [n, m] : messages_) {
+      if (!m.acked && m.received == 0) resend.emplace_back(n, m.sent_ns);
+    }
+  }
+  for (const auto& [n, sent_ns] : resend) {
+    client.SendMessage(to, "fo " + std::to_string(run_id_) + " " + std::to_string(n) + " " + std::to_string(sent_ns),
+                       "fo-" + std::to_string(n), false, deadline);
+    std::lock_guard lock(mu_);
+    auto it = messages_.find(n);
+    if (it != messages_.end()) {
+      it->second.seq = client.sm().enabled ? client.sm().outbound : 0;
+      it->second.epoch = sender_epoch_;
+    }
+  }
+}
+
+void FailoverRunner::UpdateAcks(const XmppClient& client) {
+  const SmState& sm = client.sm();
+  bool settle = false;
+  {
+  std::lock_guard lock(mu_);
+  if (sm.enabled) {
+    std::uint32_t acked_upto = sm.unacked.empty() ? sm.outbound : sm.unacked.front().first - 1;
+    for (auto it = messages_.rbegin(); it != messages_.rend(); ++it) {
+      Message& m = it->second;
+      if (m.epoch == sender_epoch_ && m.seq != 0 && m.seq <= acked_upto) {
+        m.acked = true;
+        ++stats_.acked;
+      }
+    }
+  }
+  if (Clock::now() - last_settle_ > std::chrono::seconds(1)) {
+    last_settle_ = Clock::now();
+    settle = true;
+  }
+  }
+  if (settle) Settle(false);
+}
+
+void FailoverRunner::OnStanza(const Element& e) {
+  if (e.name != "message") return;
+  const Element* body = e.Child("body");
+  std::uint64_t run = 0, n = 0;
+  std::int64_t sent_ns = 0;
+  if (!body || !ParseBody(body->text, run, n, sent_ns) || run != run_id_) return;  // not ours, or stale
+  double delay = static_cast<double>(NowNs() - sent_ns) / 1e9;
+  std::lock_guard lock(mu_);
+  auto it = messages_.find(n);
+  if (it == messages_.end()) return;
+  if (++it->second.received > 1) {
+    ++stats_.duplicated;
+    return;
+  }
+  ++stats_.received;
+  if (delay > std::chrono::duration<double>(module_.failover.delayed_after).count()) ++stats_.delayed;
+  stats_.delays.push_back(delay);
+  if (stats_.delays.size() > kKeepDelays) stats_.delays.erase(stats_.delays.begin());
+}
+
+void FailoverRunner::Settle(bool final_pass) {
+  std::lock_guard lock(mu_);
+  auto now = Clock::now();
+  for (auto it = messages_.begin(); it != messages_.end();) {
+    const Message& m = it->second;
+    auto age = now - m.first_sent;
+    if (m.received == 0 && (final_pass || age > kLostAfter)) {
+      ++(m.acked ? stats_.lost : stats_.unconfirmed);
+      it = messages_.erase(it);
+    } else if (m.received > 0 && age > (m.acked ? kForgetAfter : kLostAfter)) {
+      it = messages_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void FailoverRunner::RecordOutage(const Outage& o) {
+  {
+    std::lock_guard lock(mu_);
+    stats_.outages.push_back(o);
+    if (stats_.outages.size() > kKeepOutages) stats_.outages.erase(stats_.outages.begin());
+  }
+  if (on_outage_) on_outage_(o);
+}
+
+FailoverStats FailoverRunner::Snapshot() {
+  Settle(false);
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace xp

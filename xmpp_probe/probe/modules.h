@@ -1,0 +1,27 @@
+// One-shot probe modules. Each lives in its own file (module_<prober>.cpp) and fills a
+// ProbeResult; RunProbe times it and turns exceptions into outcomes.
+#pragma once
+
+#include <string>
+
+#include "client/xmpp_client.h"
+#include "probe/config.h"
+#include "probe/result.h"
+
+namespace xp {
+
+ProbeResult RunProbe(const ModuleConfig& module, const std::string& target);
+
+void ProbeC2s(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+void ProbeLogin(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+void ProbeMessage(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+void ProbeOffline(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+void ProbeMam(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+
+// Shared by the modules: TLS/certificate and feature metrics of a connected client.
+void AddConnectionMetrics(const XmppClient& client, ProbeResult& r);
+// A token unique to this process and call, for message ids and bodies.
+std::string UniqueToken(const char* prefix);
+double SecondsSince(Clock::time_point start);
+
+}  // namespace xp
