@@ -5,7 +5,11 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <charconv>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "outcome.h"
@@ -55,7 +59,13 @@ std::vector<std::pair<char, std::string_view>> SplitAttrs(std::string_view msg) 
   return out;
 }
 
+std::atomic<bool> g_cache_on{false};
+std::mutex g_cache_mu;
+std::map<std::tuple<int, std::string, std::string, int>, std::string> g_cache;  // bounded below
+
 }  // namespace
+
+void ScramClient::EnableSaltedPasswordCache(bool on) { g_cache_on = on; }
 
 std::string Base64Encode(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3), '\0');
@@ -156,11 +166,25 @@ std::string ScramClient::ClientFinal(std::string_view server_first, int max_iter
   }
   const EVP_MD* md = Md(hash_);
   std::string salted(static_cast<std::size_t>(EVP_MD_get_size(md)), '\0');
-  if (PKCS5_PBKDF2_HMAC(password_.data(), static_cast<int>(password_.size()),
+  auto key = std::make_tuple(static_cast<int>(hash_), password_, sf.salt, sf.iterations);
+  bool cached = false;
+  if (g_cache_on) {
+    std::lock_guard lock(g_cache_mu);
+    if (auto it = g_cache.find(key); it != g_cache.end()) {
+      salted = it->second;
+      cached = true;
+    }
+  }
+  if (!cached && PKCS5_PBKDF2_HMAC(password_.data(), static_cast<int>(password_.size()),
                         reinterpret_cast<const unsigned char*>(sf.salt.data()), static_cast<int>(sf.salt.size()),
                         sf.iterations, md, static_cast<int>(salted.size()),
                         reinterpret_cast<unsigned char*>(salted.data())) != 1) {
     throw ProbeError(Outcome::kAuthFailed, "PBKDF2 failed");
+  }
+  if (g_cache_on && !cached) {
+    std::lock_guard lock(g_cache_mu);
+    if (g_cache.size() > 64) g_cache.clear();
+    g_cache[key] = salted;
   }
   std::string client_key = Hmac(salted, "Client Key");
   std::string stored_key = Hash(client_key);

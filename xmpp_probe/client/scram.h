@@ -34,6 +34,10 @@ class ScramClient {
   ScramClient& operator=(const ScramClient&) = delete;
 
   static std::string_view MechanismName(ScramHash hash);
+  // RFC 5802 5.1 lets a client cache the salted password per (password, salt, iterations):
+  // load mode logs thousands of sessions into accounts sharing a password and would otherwise
+  // spend its CPU in PBKDF2. Off by default; one probe login should pay the full price.
+  static void EnableSaltedPasswordCache(bool on);
 
   std::string ClientFirst();
   // Consumes server-first, returns client-final (with proof). Refuses an iteration count

@@ -1,0 +1,77 @@
+// A well-behaved scripted XMPP server (plain, STARTTLS or direct TLS; SCRAM; bind; pings)
+// for tests that need a full login without the real stack.
+#pragma once
+
+#include <string>
+
+#include "client/scram.h"
+#include "fake_server.h"
+
+namespace xp::test {
+
+using namespace std::chrono_literals;
+
+inline const std::string kHeader =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' "
+    "id='s1' from='good.example' version='1.0'>";
+inline const std::string kClientHeaderEnd = "xml:lang='en'>";
+
+inline std::string Between(const std::string& s, const std::string& a, const std::string& b) {
+  auto i = s.find(a);
+  if (i == std::string::npos) return {};
+  i += a.size();
+  return s.substr(i, s.find(b, i) - i);
+}
+
+struct LoginScript {
+  enum class Tls { kNone, kStarttls, kDirect } tls = Tls::kNone;
+  std::string password = "secret";
+  bool sha256 = true;
+
+  void operator()(FakeConn& c) const {
+    if (tls == Tls::kDirect && !c.StartTls()) return;
+    if (c.ReadUntil(kClientHeaderEnd).empty()) return;
+    if (tls == Tls::kStarttls) {
+      c.Write(kHeader + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
+                        "</stream:features>");
+      if (c.ReadUntil("<starttls").empty()) return;
+      c.ReadUntil("/>");
+      c.Write("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+      if (!c.StartTls() || c.ReadUntil(kClientHeaderEnd).empty()) return;
+    }
+    const char* mech = sha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1";
+    c.Write(kHeader + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>" + mech +
+            "</mechanism><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+    std::string auth = c.ReadUntil("</auth>");
+    if (auth.empty()) return;
+    test::ScramServer scram(sha256, password);
+    std::string first = scram.ServerFirst(Base64Decode(Between(auth, "'>", "</auth>")));
+    c.Write("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + Base64Encode(first) + "</challenge>");
+    std::string resp = c.ReadUntil("</response>");
+    std::string final_msg = scram.ServerFinal(Base64Decode(Between(resp, ">", "</response>")));
+    if (final_msg.empty()) {
+      c.Write("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure></stream:stream>");
+      c.WaitClosed();
+      return;
+    }
+    c.Write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + Base64Encode(final_msg) + "</success>");
+    if (c.ReadUntil(kClientHeaderEnd).empty()) return;
+    c.Write(kHeader + "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+                      "<sm xmlns='urn:xmpp:sm:3'/></stream:features>");
+    std::string bind = c.ReadUntil("</iq>");
+    c.Write("<iq type='result' id='" + Between(bind, "id='", "'") +
+            "'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>probe@good.example/r1</jid></bind></iq>");
+    // Answer pings and echo messages until the client closes.
+    for (int i = 0; i < 100; ++i) {
+      std::string s = c.ReadUntil(">", 5s);
+      if (s.empty() || s.find("</stream:stream>") != std::string::npos) break;
+      if (s.find("<iq") != std::string::npos) {
+        s += c.ReadUntil("</iq>");
+        c.Write("<iq type='result' id='" + Between(s, "id='", "'") + "' from='good.example'/>");
+      }
+    }
+    c.Write("</stream:stream>");
+  }
+};
+
+}  // namespace xp::test

@@ -1,0 +1,345 @@
+#include "load/load_loop.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <queue>
+#include <random>
+
+#include "client/outcome.h"
+#include "client/scram.h"
+
+namespace xp {
+
+namespace {
+std::int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+struct LoadLoop::Session {
+  enum class St { kIdle, kConnecting, kFeatures, kProceed, kHandshake, kChallenge, kSuccess, kBind, kActive, kDead };
+  int index = 0;
+  int fd = -1;
+  SSL* ssl = nullptr;
+  XmlStream stream;
+  std::unique_ptr<ScramClient> scram;
+  St st = St::kIdle;
+  bool tls_done = false, authed = false, want_write = false;
+  std::string out;
+  Clock::time_point login_start, next_send;
+
+  ~Session() { Close(); }
+  void Close() {
+    if (ssl) SSL_free(ssl);
+    ssl = nullptr;
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+LoadLoop::LoadLoop(const LoadPlan& plan, int first, int count) : plan_(plan), first_(first) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  for (int i = 0; i < count; ++i) {
+    sessions_.push_back(std::make_unique<Session>());
+    sessions_.back()->index = first + i;
+  }
+}
+
+LoadLoop::~LoadLoop() {
+  sessions_.clear();
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+std::string LoadLoop::Jid(int index) const {
+  return plan_.user_prefix + std::to_string(index % plan_.users + 1) + "@" + plan_.domain + "/l" + std::to_string(index);
+}
+
+void LoadLoop::Watch(Session& s, bool want_write) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | (want_write ? EPOLLOUT : 0u);
+  ev.data.u32 = static_cast<std::uint32_t>(s.index - first_);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev);
+  s.want_write = want_write;
+}
+
+void LoadLoop::Fail(Session& s, const std::string& outcome) {
+  if (s.st == Session::St::kDead) return;
+  if (s.st == Session::St::kActive) {
+    --active_;
+    ++stats_.failures["dropped_" + outcome];
+  } else {
+    ++stats_.failures[outcome];
+    ++finished_logins_;
+  }
+  s.st = Session::St::kDead;
+  s.Close();
+}
+
+void LoadLoop::StartSession(int local) {
+  Session& s = *sessions_[static_cast<std::size_t>(local)];
+  const Endpoint& ep = plan_.endpoints.front();
+  s.login_start = Clock::now();
+  s.fd = ::socket(ep.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s.fd < 0) {
+    s.st = Session::St::kConnecting;
+    Fail(s, "connect_error");
+    return;
+  }
+  int one = 1;
+  setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0 && errno != EINPROGRESS) {
+    s.st = Session::St::kConnecting;
+    Fail(s, errno == ECONNREFUSED ? "connect_refused" : "connect_error");
+    return;
+  }
+  s.st = Session::St::kConnecting;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT;
+  ev.data.u32 = static_cast<std::uint32_t>(local);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s.fd, &ev);
+  s.want_write = true;
+}
+
+void LoadLoop::Queue(Session& s, const std::string& data) {
+  s.out += data;
+  Flush(s);
+}
+
+void LoadLoop::Flush(Session& s) {
+  while (!s.out.empty() && s.fd >= 0) {
+    int n;
+    if (s.ssl) {
+      n = SSL_write(s.ssl, s.out.data(), static_cast<int>(s.out.size()));
+      if (n <= 0) {
+        int err = SSL_get_error(s.ssl, n);
+        if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) break;
+        return Fail(s, "closed");
+      }
+    } else {
+      n = static_cast<int>(::send(s.fd, s.out.data(), s.out.size(), MSG_NOSIGNAL));
+      if (n < 0) {
+        if (errno == EAGAIN) break;
+        return Fail(s, "closed");
+      }
+    }
+    s.out.erase(0, static_cast<std::size_t>(n));
+  }
+  if (s.fd >= 0 && s.out.empty() == s.want_write) Watch(s, !s.out.empty());
+}
+
+void LoadLoop::Advance(Session& s) {
+  // Only the TLS handshake advances on its own; everything else is driven by stanzas.
+  ERR_clear_error();
+  int rc = SSL_connect(s.ssl);
+  if (rc == 1) {
+    s.tls_done = true;
+    s.stream.Reset();
+    s.st = Session::St::kFeatures;
+    Watch(s, false);
+    Queue(s, "<?xml version='1.0'?><stream:stream to='" + plan_.domain +
+                 "' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
+    return;
+  }
+  int err = SSL_get_error(s.ssl, rc);
+  if (err == SSL_ERROR_WANT_READ) Watch(s, false);
+  else if (err == SSL_ERROR_WANT_WRITE) Watch(s, true);
+  else Fail(s, SSL_get_verify_result(s.ssl) != X509_V_OK ? "cert_verify_failed" : "tls_error");
+}
+
+void LoadLoop::OnEvent(Session& s, std::uint32_t events) {
+  if (s.st == Session::St::kConnecting) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return Fail(s, err == ECONNREFUSED ? "connect_refused" : "connect_error");
+    if (!(events & EPOLLOUT)) return;
+    if (plan_.direct_tls) {
+      s.ssl = SSL_new(plan_.tls_ctx->get());
+      SSL_set_fd(s.ssl, s.fd);
+      SSL_set_tlsext_host_name(s.ssl, plan_.domain.c_str());
+      SSL_set1_host(s.ssl, plan_.domain.c_str());
+      s.st = Session::St::kHandshake;
+      return Advance(s);
+    }
+    s.st = Session::St::kFeatures;
+    Watch(s, false);
+    return Queue(s, "<?xml version='1.0'?><stream:stream to='" + plan_.domain +
+                        "' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
+  }
+  if (s.st == Session::St::kHandshake) return Advance(s);
+  if (events & EPOLLOUT) Flush(s);
+  if (s.fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) ReadAll(s);
+}
+
+void LoadLoop::ReadAll(Session& s) {
+  char buf[16384];
+  for (int i = 0; i < 64 && s.fd >= 0; ++i) {
+    int n;
+    if (s.ssl) {
+      n = SSL_read(s.ssl, buf, sizeof buf);
+      if (n <= 0) {
+        int err = SSL_get_error(s.ssl, n);
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
+        return Fail(s, "closed");
+      }
+    } else {
+      n = static_cast<int>(::recv(s.fd, buf, sizeof buf, 0));
+      if (n == 0) return Fail(s, "closed");
+      if (n < 0) {
+        if (errno == EAGAIN) return;
+        return Fail(s, "closed");
+      }
+    }
+    try {
+      s.stream.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      // Handle() may reset the stream (after STARTTLS/SASL); the loop then finds it empty.
+      while (s.fd >= 0) {
+        auto e = s.stream.Next();
+        if (!e) break;
+        Handle(s, *e);
+      }
+      if (s.stream.closed()) return Fail(s, "closed");
+    } catch (const ProbeError& e) {
+      return Fail(s, std::string(OutcomeName(e.outcome())));
+    }
+  }
+}
+
+void LoadLoop::Handle(Session& s, const Element& e) {
+  using St = Session::St;
+  if (e.Is("error", kNsStreams)) return Fail(s, "stream_error");
+  switch (s.st) {
+    case St::kFeatures:
+      if (!e.Is("features", kNsStreams)) return;
+      if (plan_.tls && !s.tls_done) {
+        s.st = St::kProceed;
+        return Queue(s, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+      }
+      if (!s.authed) {
+        s.scram = std::make_unique<ScramClient>(plan_.mechanism == "SCRAM-SHA-1" ? ScramHash::kSha1 : ScramHash::kSha256,
+                                                plan_.user_prefix + std::to_string(s.index % plan_.users + 1), plan_.password);
+        s.st = St::kChallenge;
+        return Queue(s, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + plan_.mechanism + "'>" +
+                            Base64Encode(s.scram->ClientFirst()) + "</auth>");
+      }
+      s.st = St::kBind;
+      return Queue(s, "<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>l" +
+                          std::to_string(s.index) + "</resource></bind></iq>");
+    case St::kProceed:
+      if (e.name != "proceed") return Fail(s, "tls_error");
+      s.ssl = SSL_new(plan_.tls_ctx->get());
+      SSL_set_fd(s.ssl, s.fd);
+      SSL_set_tlsext_host_name(s.ssl, plan_.domain.c_str());
+      SSL_set1_host(s.ssl, plan_.domain.c_str());
+      s.st = St::kHandshake;
+      return Advance(s);
+    case St::kChallenge:
+      if (e.name == "failure") return Fail(s, "auth_failed");
+      if (e.name != "challenge") return;
+      s.st = St::kSuccess;
+      return Queue(s, "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
+                          Base64Encode(s.scram->ClientFinal(Base64Decode(e.text))) + "</response>");
+    case St::kSuccess:
+      if (e.name == "failure") return Fail(s, "auth_failed");
+      if (e.name != "success") return;
+      s.scram->VerifyServerFinal(Base64Decode(e.text));
+      s.scram.reset();
+      s.authed = true;
+      s.stream.Reset();
+      s.st = St::kFeatures;
+      return Queue(s, "<?xml version='1.0'?><stream:stream to='" + plan_.domain +
+                          "' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
+    case St::kBind: {
+      if (e.name != "iq" || e.Attr("id") != "b") return;
+      if (e.Attr("type") != "result") return Fail(s, "bind_failed");
+      s.st = St::kActive;
+      ++active_;
+      ++finished_logins_;
+      ++stats_.logins_ok;
+      stats_.last_login = Clock::now();
+      stats_.login_seconds.push_back(std::chrono::duration<double>(stats_.last_login - s.login_start).count());
+      static thread_local std::mt19937 rng{std::random_device{}()};
+      double period = plan_.message_rate > 0 ? 1.0 / plan_.message_rate : 1e9;
+      s.next_send = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(std::uniform_real_distribution<double>(0, period)(rng)));
+      return;
+    }
+    case St::kActive:
+      if (e.name == "message") {
+        const std::string body = e.ChildText("body");
+        if (body.rfind("ld ", 0) != 0) return;
+        double latency = static_cast<double>(NowNs() - std::stoll(body.substr(3))) / 1e9;
+        ++stats_.received;
+        stats_.delivery_seconds.push_back(latency);
+        std::int64_t steady = control_->steady_from_ns.load();
+        if (steady != 0 && NowNs() >= steady) ++stats_.received_steady;
+      } else if (e.name == "iq" && e.Attr("type") == "get") {
+        Queue(s, "<iq type='result' id='" + XmlEscape(e.Attr("id")) + "'/>");
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void LoadLoop::SendMessages(Clock::time_point now) {
+  if (plan_.message_rate <= 0) return;
+  auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / plan_.message_rate));
+  std::int64_t steady = control_->steady_from_ns.load();
+  bool in_steady = steady != 0 && NowNs() >= steady;
+  for (auto& sp : sessions_) {
+    Session& s = *sp;
+    if (s.st != Session::St::kActive || now < s.next_send) continue;
+    int partner = (s.index ^ 1) < plan_.total_sessions ? (s.index ^ 1) : s.index;
+    s.next_send += period;
+    if (s.next_send < now) s.next_send = now + period;  // do not burst to catch up
+    ++stats_.sent;
+    if (in_steady) ++stats_.sent_steady;
+    Queue(s, "<message type='chat' to='" + Jid(partner) + "'><body>ld " + std::to_string(NowNs()) + "</body></message>");
+  }
+}
+
+void LoadLoop::Run(const LoadControl& control) {
+  control_ = &control;
+  const int count = static_cast<int>(sessions_.size());
+  std::vector<epoll_event> events(256);
+  auto next_scan = Clock::now();
+  // Bounded by the coordinator's stop time (always set before the loops start).
+  for (std::uint64_t iter = 0; iter < (1ull << 40); ++iter) {
+    auto now = Clock::now();
+    if (NowNs() >= control.stop_ns.load()) break;
+    while (started_ < count &&
+           now >= plan_.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(started_ / plan_.login_rate))) {
+      StartSession(started_++);
+    }
+    if (!logins_done_ && now >= plan_.logins_deadline) {
+      for (auto& s : sessions_) {
+        if (s->st != Session::St::kActive && s->st != Session::St::kDead) Fail(*s, "timeout");
+      }
+    }
+    logins_done_ = started_ == count && finished_logins_ >= count;
+    if (now >= next_scan) {
+      SendMessages(now);
+      next_scan = now + std::chrono::milliseconds(5);
+    }
+    int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 5);
+    for (int i = 0; i < n; ++i) {
+      Session& s = *sessions_[events[static_cast<std::size_t>(i)].data.u32];
+      if (s.fd >= 0) OnEvent(s, events[static_cast<std::size_t>(i)].events);
+    }
+  }
+  for (auto& s : sessions_) {
+    if (s->st == Session::St::kActive) {
+      s->out.clear();
+      Queue(*s, "</stream:stream>");
+    }
+    s->Close();
+  }
+}
+
+}  // namespace xp
