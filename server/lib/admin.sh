@@ -1,0 +1,156 @@
+# shellcheck shell=bash
+# Admin tasks from the seed's scripts: accounts, backup/restore, replication check.
+# Sourced by server/stack. Passwords come from files and are never printed.
+
+# Any healthy ejabberd node will do: the accounts live in the replicated database.
+ej_any() {
+  local comp
+  for comp in ejabberd1 ejabberd2; do
+    if ej_healthy "$comp" 2>/dev/null; then echo "$comp"; return 0; fi
+  done
+  die "no ejabberd node is running (server/stack up)"
+}
+
+valid_user() { [[ $1 =~ ^[a-z0-9][a-z0-9._-]{0,63}$ ]] || die "invalid user name '$1' (a-z 0-9 . _ -)"; }
+
+# The password for NAME: the first line of PASSFILE if given, else a generated one kept in
+# secrets/xmpp-NAME.password.
+password_for() {
+  local name=$1 file=${2:-} pw
+  if [ -n "$file" ]; then
+    [ -r "$file" ] || die "cannot read password file $file"
+    IFS= read -r pw <"$file" || true
+    [ -n "$pw" ] || die "password file $file is empty"
+    printf '%s' "$pw"
+  else
+    rm -f "$SECRETS_DIR/xmpp-$name.password.new"
+    (umask 077; openssl rand -hex 16 >"$SECRETS_DIR/xmpp-$name.password.new")
+    cat "$SECRETS_DIR/xmpp-$name.password.new"
+  fi
+}
+
+# Only once ejabberd accepted the new password does it replace the stored one.
+commit_generated_password() {
+  local name=$1 file=${2:-}
+  [ -z "$file" ] || return 0
+  mv "$SECRETS_DIR/xmpp-$name.password.new" "$SECRETS_DIR/xmpp-$name.password"
+  log "password stored in $SECRETS_DIR/xmpp-$name.password"
+}
+
+cmd_user() {
+  local sub=${1:-} name=${2:-} file=${3:-} node pw out
+  case $sub in
+    add | passwd)
+      [ -n "$name" ] || die "usage: server/stack user $sub NAME [PASSFILE]"
+      valid_user "$name"
+      node=$(ej_any)
+      pw=$(password_for "$name" "$file")
+      if [ "$sub" = add ]; then
+        out=$(ejctl "$node" register "$name" "$DOMAIN" "$pw" 2>&1) || die "user add $name: $out"
+      else
+        ejctl "$node" check_account "$name" "$DOMAIN" >/dev/null 2>&1 || die "user passwd: $name@$DOMAIN does not exist"
+        out=$(ejctl "$node" change_password "$name" "$DOMAIN" "$pw" 2>&1) || die "user passwd $name: $out"
+      fi
+      commit_generated_password "$name" "$file"
+      log "user $sub: $name@$DOMAIN done"
+      ;;
+    del)
+      [ -n "$name" ] || die "usage: server/stack user del NAME"
+      valid_user "$name"
+      node=$(ej_any)
+      ejctl "$node" check_account "$name" "$DOMAIN" >/dev/null 2>&1 || die "user del: $name@$DOMAIN does not exist"
+      # Also ends the user's live sessions: ejabberd kicks an unregistered account.
+      out=$(ejctl "$node" unregister "$name" "$DOMAIN" 2>&1) || die "user del $name: $out"
+      rm -f "$SECRETS_DIR/xmpp-$name.password"
+      log "user del: $name@$DOMAIN deleted"
+      ;;
+    list)
+      node=$(ej_any)
+      ejctl "$node" registered_users "$DOMAIN"
+      ;;
+    *) die "usage: server/stack user add|del|passwd|list ..." ;;
+  esac
+}
+
+# The first MariaDB that answers: backups must work with either node down.
+mariadb_any() {
+  local comp
+  for comp in mariadb1 mariadb2; do
+    if is_running "$comp" && mariadb_healthy "$comp" >/dev/null 2>&1; then echo "$comp"; return 0; fi
+  done
+  die "no MariaDB is running (server/stack up)"
+}
+
+# A consistent InnoDB snapshot without locking ejabberd out (--single-transaction), gzip,
+# written under a temporary name so a failed dump never looks like a good backup.
+cmd_backup() {
+  local comp stamp out
+  comp=$(mariadb_any)
+  stamp=$(date +%Y%m%d-%H%M%S)
+  (umask 077; mkdir -p "$BACKUP_DIR")
+  out=$BACKUP_DIR/xmppwatch-$comp-$stamp.sql.gz
+  if ! (umask 077
+        set -o pipefail
+        mariadb-dump --no-defaults --socket="$(mariadb_sock "$comp")" -uroot \
+          --single-transaction --routines --events --triggers \
+          --databases ejabberd xmppwatch | gzip -c >"$out.part"); then
+    rm -f "$out.part"
+    die "backup: mariadb-dump from $comp failed"
+  fi
+  mv "$out.part" "$out"
+  # Seven days of backups, as in the seed's cron job.
+  find "$BACKUP_DIR" -maxdepth 1 -name 'xmppwatch-*.sql.gz' -mtime +6 -print -delete |
+    sed 's/^/backup: removed old /' >&2
+  log "backup: $out ($(du -h "$out" | cut -f1))"
+  echo "$out"
+}
+
+# Loaded into one node with the binlog on, so the peer receives the same statements by
+# replication instead of a second, conflicting load.
+cmd_restore() {
+  local file=${1:-} comp
+  [ -n "$file" ] || die "usage: server/stack restore FILE.sql.gz"
+  [ -r "$file" ] || die "restore: cannot read $file"
+  gzip -t "$file" 2>/dev/null || die "restore: $file is not a valid gzip file"
+  comp=$(mariadb_any)
+  log "restore: loading $file into $comp"
+  gzip -dc "$file" | mdb "$comp" || die "restore: loading $file failed"
+  log "restore: done; waiting for the peer to catch up"
+  cmd_check_replication
+}
+
+heartbeat_ts() { mdb "$1" -e "SELECT ts FROM xmppwatch.heartbeat WHERE server_id = $2"; }
+
+# Writes a heartbeat row on each master and times its arrival on the peer.
+cmd_check_replication() {
+  local comp peer sid ts t0 ok=0 failed=0
+  for comp in mariadb1 mariadb2; do
+    if ! is_running "$comp"; then
+      echo "$comp: DOWN"
+      failed=$((failed + 1))
+      continue
+    fi
+    echo "$comp: $(replication_summary "$comp")"
+  done
+  for comp in mariadb1 mariadb2; do
+    if [ "$comp" = mariadb1 ]; then peer=mariadb2; else peer=mariadb1; fi
+    if ! is_running "$comp" || ! is_running "$peer"; then continue; fi
+    sid=$(node_index "$comp")
+    ts=$(mdb "$comp" -e "REPLACE INTO xmppwatch.heartbeat (server_id, ts)
+           VALUES (@@server_id, CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS UNSIGNED));
+           SELECT ts FROM xmppwatch.heartbeat WHERE server_id = @@server_id") ||
+      { echo "$comp -> $peer: write failed"; failed=$((failed + 1)); continue; }
+    t0=$(now_ms)
+    if wait_until 10 "heartbeat $comp -> $peer" bash -c \
+        "[ \"\$(mariadb --no-defaults --socket='$(mariadb_sock "$peer")' -uroot -N -B -e 'SELECT ts FROM xmppwatch.heartbeat WHERE server_id = $sid')\" = '$ts' ]"; then
+      echo "$comp -> $peer: heartbeat arrived in $(( $(now_ms) - t0 )) ms"
+      ok=$((ok + 1))
+    else
+      echo "$comp -> $peer: heartbeat NOT replicated within 10 s"
+      failed=$((failed + 1))
+    fi
+  done
+  [ "$failed" -eq 0 ] && [ "$ok" -eq 2 ] && { echo "replication: OK both ways"; return 0; }
+  echo "replication: FAILED"
+  return 1
+}

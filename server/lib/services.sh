@@ -1,0 +1,169 @@
+# shellcheck shell=bash
+# The proxy host's services (HAProxy, Prometheus, Alertmanager), epmd, the TLS certificate,
+# and the xmppwatch binaries (exporters, probe). Sourced by server/stack.
+
+# RSA 4096 as in the seed, CN the XMPP domain (plus SANs, which TLS clients actually check).
+# ejabberd wants certificate and key in one PEM; the key stays mode 600 either way.
+tls_ensure() {
+  local crt=$TLS_DIR/$DOMAIN.crt key=$TLS_DIR/$DOMAIN.key pem=$TLS_DIR/$DOMAIN.pem
+  if [ ! -s "$crt" ] || [ ! -s "$key" ]; then
+    mkdir -p "$TLS_DIR"
+    log "generating the TLS certificate for $DOMAIN (RSA 4096)"
+    (umask 077
+     openssl req -x509 -newkey rsa:4096 -nodes -sha256 -days 825 \
+       -keyout "$key.tmp" -out "$crt.tmp" -subj "/CN=$DOMAIN" \
+       -addext "subjectAltName=DNS:$DOMAIN,DNS:*.$DOMAIN" \
+       -addext "keyUsage=digitalSignature,keyEncipherment" \
+       -addext "extendedKeyUsage=serverAuth" >"$TLS_DIR/openssl.log" 2>&1) ||
+      { cat "$TLS_DIR/openssl.log" >&2; die "openssl could not generate the certificate"; }
+    mv "$key.tmp" "$key"
+    mv "$crt.tmp" "$crt"
+    chmod 644 "$crt"
+  fi
+  (umask 077; cat "$crt" "$key" >"$pem.tmp")
+  mv "$pem.tmp" "$pem"
+  chown ejabberd:ejabberd "$pem"
+  chmod 600 "$pem" "$key"
+}
+
+# --- epmd ------------------------------------------------------------------------------
+# ejabberd would start `epmd -daemon` itself, which then outlives the stack. Starting it
+# ourselves in the foreground gives a pid to stop. One already running (someone else's)
+# is used and left alone.
+epmd_alive() { epmd -names >/dev/null 2>&1; }
+
+epmd_start() {
+  if epmd_alive; then
+    log "epmd: already running and not started by this stack; using it, will not stop it"
+    return 0
+  fi
+  spawn epmd "$RUN_DIR/epmd/epmd.log" epmd -address "$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
+}
+
+# --- HAProxy -----------------------------------------------------------------------------
+haproxy_render() {
+  mkdir -p "$RUN_DIR/haproxy"
+  render "$TEMPLATE_DIR/haproxy.cfg" "$RUN_DIR/haproxy/haproxy.cfg" \
+    RUN_DIR="$RUN_DIR" PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" \
+    DOMAIN="$DOMAIN" RATE_LIMIT="${XMPPWATCH_HAPROXY_CONN_RATE:-300}" \
+    SESSION_RATE="${XMPPWATCH_HAPROXY_SESSION_RATE:-200}"
+}
+
+haproxy_check() {
+  local out
+  out=$(haproxy -c -f "$RUN_DIR/haproxy/haproxy.cfg" 2>&1) ||
+    { printf '%s\n' "$out" >&2; die "haproxy: configuration $RUN_DIR/haproxy/haproxy.cfg is invalid (template: $TEMPLATE_DIR/haproxy.cfg)"; }
+}
+
+haproxy_start() {
+  # -db: stay in the foreground so the recorded pid is the master process.
+  spawn haproxy "$(component_log haproxy)" haproxy -db -f "$RUN_DIR/haproxy/haproxy.cfg"
+}
+
+haproxy_healthy() { http_ok "http://$PROXY_IP:8404/metrics" && tcp_open "$PROXY_IP" 5222; }
+
+# "ej1=UP ej2=UP" from HAProxy's CSV stats.
+haproxy_servers() {
+  curl -fsS --max-time 2 "http://$PROXY_IP:8404/stats;csv" 2>/dev/null |
+    awk -F, '$1=="ejabberd_c2s" && $2!="BACKEND" {printf "%s%s=%s", sep, $2, $18; sep=" "}'
+}
+
+# --- Prometheus and Alertmanager ---------------------------------------------------------
+# Only files that look like rule files (top-level `groups:`) are linked: rules/ also holds
+# alertmanager.yml and promtool test files, which Prometheus would refuse as rules.
+prometheus_link_rules() {
+  local dir=$RUN_DIR/prometheus/rules f
+  mkdir -p "$dir"
+  find "$dir" -maxdepth 1 -type l -delete
+  [ -d "$RULES_DIR" ] || return 0
+  for f in "$RULES_DIR"/*.yml "$RULES_DIR"/*.yaml; do
+    [ -f "$f" ] || continue
+    grep -q '^groups:' "$f" || continue
+    ln -s "$f" "$dir/$(basename "${f%.*}").yml"
+  done
+}
+
+prometheus_render() {
+  mkdir -p "$RUN_DIR/prometheus/data"
+  render "$TEMPLATE_DIR/prometheus.yml" "$RUN_DIR/prometheus/prometheus.yml" \
+    RUN_DIR="$RUN_DIR" PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP"
+  prometheus_link_rules
+}
+
+prometheus_check() {
+  local out
+  out=$(promtool check config "$RUN_DIR/prometheus/prometheus.yml" 2>&1) ||
+    { printf '%s\n' "$out" >&2; die "prometheus: configuration or rule files invalid (see above)"; }
+}
+
+prometheus_start() {
+  spawn prometheus "$(component_log prometheus)" prometheus \
+    --config.file="$RUN_DIR/prometheus/prometheus.yml" \
+    --storage.tsdb.path="$RUN_DIR/prometheus/data" \
+    --storage.tsdb.retention.time=15d \
+    --web.listen-address="$PROXY_IP:9090" \
+    --web.enable-lifecycle
+}
+
+prometheus_healthy() { http_ok "http://$PROXY_IP:9090/-/ready"; }
+
+# Picks up re-rendered configuration and new rule files without a restart.
+prometheus_reload() { curl -fsS --max-time 5 -X POST "http://$PROXY_IP:9090/-/reload" >/dev/null; }
+
+alertmanager_render() {
+  mkdir -p "$RUN_DIR/alertmanager/data"
+  if [ -f "$RULES_DIR/alertmanager.yml" ]; then
+    cp "$RULES_DIR/alertmanager.yml" "$RUN_DIR/alertmanager/alertmanager.yml"
+  else
+    cp "$TEMPLATE_DIR/alertmanager.yml" "$RUN_DIR/alertmanager/alertmanager.yml"
+  fi
+}
+
+alertmanager_check() {
+  local out
+  out=$(amtool check-config "$RUN_DIR/alertmanager/alertmanager.yml" 2>&1) ||
+    { printf '%s\n' "$out" >&2; die "alertmanager: configuration invalid (see above)"; }
+}
+
+alertmanager_start() {
+  # An empty cluster address turns off gossip, which would otherwise listen on 0.0.0.0:9094.
+  spawn alertmanager "$(component_log alertmanager)" prometheus-alertmanager \
+    --config.file="$RUN_DIR/alertmanager/alertmanager.yml" \
+    --storage.path="$RUN_DIR/alertmanager/data" \
+    --web.listen-address="$PROXY_IP:9093" \
+    --cluster.listen-address=
+}
+
+alertmanager_healthy() { http_ok "http://$PROXY_IP:9093/-/ready"; }
+
+# --- xmppwatch exporter (one per simulated host) and probe ----------------------------------
+exporter_ip() { case $1 in exporter1) echo "$PROXY_IP" ;; exporter2) echo "$XMPP1_IP" ;; exporter3) echo "$XMPP2_IP" ;; esac; }
+
+exporter_start() {
+  local comp=$1 ip
+  ip=$(exporter_ip "$comp")
+  mkdir -p "$RUN_DIR/$comp"
+  # Flags beyond the node_exporter-style ones belong to the exporter's owner; extra ones can
+  # be passed without editing this file through XMPPWATCH_EXPORTER_FLAGS.
+  local -a extra=()
+  read -r -a extra <<<"${XMPPWATCH_EXPORTER_FLAGS:-}"
+  spawn "$comp" "$(component_log "$comp")" "$EXPORTER_BIN" \
+    --web.listen-address="$ip:9100" \
+    --collector.processes \
+    --collector.service.names=beam.smp,mariadbd,haproxy \
+    "${extra[@]}"
+}
+
+exporter_healthy() { is_running "$1" && http_ok "http://$(exporter_ip "$1"):9100/metrics"; }
+
+# HOOK(xmpp_probe): the probe's own flags are its owner's business (see xmpp_probe/README.md).
+# It gets the run directory, the listen address, and the account files under secrets/.
+probe_start() {
+  mkdir -p "$RUN_DIR/probe"
+  local -a extra=()
+  read -r -a extra <<<"${XMPPWATCH_PROBE_FLAGS:-}"
+  spawn probe "$(component_log probe)" "$PROBE_BIN" \
+    --web.listen-address="$PROXY_IP:9815" "${extra[@]}"
+}
+
+probe_healthy() { is_running probe && http_ok "http://$PROXY_IP:9815/metrics"; }
