@@ -106,7 +106,6 @@ int Serve(const ServeOptions& opts) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   server.Start();
-  xw::log::Info("listening", {{"address", http.address.ToString()}, {"tls", http.web.tls_enabled ? "true" : "false"}});
   int sig = 0;
   sigwait(&set, &sig);
   xw::log::Info("shutting down", {{"signal", std::to_string(sig)}});

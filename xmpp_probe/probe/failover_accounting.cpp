@@ -83,6 +83,7 @@ void FailoverRunner::UpdateAcks(const XmppClient& client) {
     std::uint32_t acked_upto = sm.unacked.empty() ? sm.outbound : sm.unacked.front().first - 1;
     for (auto it = messages_.rbegin(); it != messages_.rend(); ++it) {
       Message& m = it->second;
+      if (m.acked) continue;
       if (m.epoch == sender_epoch_ && m.seq != 0 && m.seq <= acked_upto) {
         m.acked = true;
         ++stats_.acked;
