@@ -16,7 +16,7 @@
 namespace xp {
 
 struct LoadPlan {
-  std::vector<Endpoint> endpoints;
+  std::vector<Endpoint> endpoints;  // one per target; session i uses i % size
   std::string domain;
   std::string user_prefix;
   std::string password;
