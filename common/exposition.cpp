@@ -79,7 +79,17 @@ std::vector<ParsedFamily> ParseExposition(std::string_view text) {
           family(name).type = std::string(f[3]);
         } else {
           const auto pos = line.find(f[2]) + f[2].size();
-          family(name).help = std::string(Trim(line.substr(pos)));
+          // HELP escapes only backslash and newline; anything else after a backslash stays.
+          const std::string_view raw = Trim(line.substr(pos));
+          std::string help;
+          for (std::size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] == '\\' && i + 1 < raw.size() && (raw[i + 1] == '\\' || raw[i + 1] == 'n')) {
+              help.push_back(raw[++i] == 'n' ? '\n' : '\\');
+            } else {
+              help.push_back(raw[i]);
+            }
+          }
+          family(name).help = std::move(help);
         }
       }
       continue;

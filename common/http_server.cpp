@@ -1,20 +1,30 @@
 #include "http_server.h"
 
-#include <httplib.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include <cerrno>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <charconv>
-#include <cstring>
+#include <optional>
 
 #include "basic_auth.h"
 #include "log.h"
 
 namespace xw {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
 namespace {
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
 std::string OpenSslError() {
   const unsigned long code = ERR_get_error();
@@ -32,29 +42,22 @@ int TlsVersion(const std::string& name) {
   return TLS1_2_VERSION;
 }
 
-// Configures the server context from the web config, keeping the first error so Start() can
-// report it: httplib itself only says "invalid".
-bool SetupTls(SSL_CTX& ctx, const TlsServerConfig& tls, std::string& error) {
-  SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
-  SSL_CTX_set_min_proto_version(&ctx, TlsVersion(tls.min_version));
-  if (!tls.max_version.empty()) SSL_CTX_set_max_proto_version(&ctx, TlsVersion(tls.max_version));
-  if (SSL_CTX_use_certificate_chain_file(&ctx, tls.cert_file.c_str()) != 1) {
-    error = "cannot load TLS certificate " + tls.cert_file + ": " + OpenSslError();
-    return false;
+// Throws ConfigError naming the file that could not be used.
+void SetupTls(SSL_CTX* ctx, const TlsServerConfig& tls) {
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_min_proto_version(ctx, TlsVersion(tls.min_version));
+  if (!tls.max_version.empty()) SSL_CTX_set_max_proto_version(ctx, TlsVersion(tls.max_version));
+  if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
+    throw ConfigError("cannot load TLS certificate " + tls.cert_file + ": " + OpenSslError());
   }
-  if (SSL_CTX_use_PrivateKey_file(&ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "cannot load TLS key " + tls.key_file + ": " + OpenSslError();
-    return false;
+  if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    throw ConfigError("cannot load TLS key " + tls.key_file + ": " + OpenSslError());
   }
-  if (SSL_CTX_check_private_key(&ctx) != 1) {
-    error = "TLS key " + tls.key_file + " does not match certificate " + tls.cert_file;
-    return false;
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    throw ConfigError("TLS key " + tls.key_file + " does not match certificate " + tls.cert_file + " (mismatch)");
   }
-  if (!tls.client_ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(&ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
-      error = "cannot load client CA " + tls.client_ca_file + ": " + OpenSslError();
-      return false;
-    }
+  if (!tls.client_ca_file.empty() && SSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
+    throw ConfigError("cannot load client CA " + tls.client_ca_file + ": " + OpenSslError());
   }
   int mode = SSL_VERIFY_NONE;
   const auto& t = tls.client_auth_type;
@@ -62,9 +65,148 @@ bool SetupTls(SSL_CTX& ctx, const TlsServerConfig& tls, std::string& error) {
   if (t == "RequireAnyClientCert" || t == "RequireAndVerifyClientCert") {
     mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
   }
-  SSL_CTX_set_verify(&ctx, mode, nullptr);
-  return true;
+  SSL_CTX_set_verify(ctx, mode, nullptr);
 }
+
+// "a=1&b=x%20y" -> params.
+void ParseQuery(std::string_view q, std::multimap<std::string, std::string>& out) {
+  auto decode = [](std::string_view s) {
+    std::string r;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '+') {
+        r.push_back(' ');
+      } else if (s[i] == '%' && i + 2 < s.size()) {
+        int v = 0;
+        const auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+        if (ec == std::errc() && p == s.data() + i + 3) {
+          r.push_back(static_cast<char>(v));
+          i += 2;
+        } else {
+          r.push_back('%');
+        }
+      } else {
+        r.push_back(s[i]);
+      }
+    }
+    return r;
+  };
+  while (!q.empty()) {
+    const auto amp = q.find('&');
+    const auto part = q.substr(0, amp);
+    const auto eq = part.find('=');
+    if (!part.empty()) {
+      out.emplace(decode(part.substr(0, eq)), eq == std::string_view::npos ? "" : decode(part.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+}
+
+}  // namespace
+
+// What every connection shares: routes, authentication, limits.
+struct HttpServer::Shared {
+  HttpServerOptions options;
+  std::map<std::string, Handler> routes;
+  BasicAuthenticator auth;
+
+  explicit Shared(HttpServerOptions o) : options(std::move(o)), auth(options.web.basic_auth_users) {}
+
+  http::response<http::string_body> Respond(const http::request<http::string_body>& req) {
+    http::response<http::string_body> res;
+    res.version(req.version());
+    res.keep_alive(req.keep_alive());
+    auto plain = [&](http::status status, std::string body) {
+      res.result(status);
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = std::move(body);
+    };
+    if (auth.enabled() && !auth.Check(View(req[http::field::authorization]))) {
+      plain(http::status::unauthorized, "Unauthorized\n");
+      res.set(http::field::www_authenticate, "Basic");
+    } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      plain(http::status::method_not_allowed, "Method Not Allowed\n");
+    } else {
+      const std::string_view target = View(req.target());
+      const auto qmark = target.find('?');
+      HttpRequest r;
+      r.path = std::string(target.substr(0, qmark));
+      if (qmark != std::string_view::npos) ParseQuery(target.substr(qmark + 1), r.params);
+      r.accept = std::string(View(req[http::field::accept]));
+      const auto route = routes.find(r.path);
+      if (route == routes.end()) {
+        plain(http::status::not_found, "Not Found\n");
+      } else {
+        try {
+          HttpResponse out = route->second(r);
+          res.result(static_cast<unsigned>(out.status));
+          res.set(http::field::content_type, out.content_type);
+          res.body() = std::move(out.body);
+        } catch (const std::exception& e) {
+          log::Error("request handler failed", {{"path", r.path}, {"err", e.what()}});
+          plain(http::status::internal_server_error, std::string("internal error: ") + e.what() + "\n");
+        }
+      }
+    }
+    res.prepare_payload();
+    if (req.method() == http::verb::head) res.body().clear();
+    return res;
+  }
+};
+
+namespace {
+
+// One connection: read a request, answer, repeat while keep-alive; every wait has a deadline,
+// so an idle or slow client costs a socket and a timer, never a thread.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, std::shared_ptr<HttpServer::Shared> shared)
+      : stream_(std::move(stream)), shared_(std::move(shared)) {}
+
+  void Start() {
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      beast::get_lowest_layer(stream_).expires_after(shared_->options.read_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return;  // plain HTTP or a bad client: just drop it
+                                self->Read(self->shared_->options.read_timeout);
+                              });
+    } else {
+      Read(shared_->options.read_timeout);
+    }
+  }
+
+ private:
+  void Read(std::chrono::seconds idle_limit) {
+    parser_.emplace();
+    parser_->body_limit(64 * 1024);
+    parser_->header_limit(16 * 1024);
+    beast::get_lowest_layer(stream_).expires_after(idle_limit);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return Close();
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.write_timeout);
+    auto res = std::make_shared<http::response<http::string_body>>(shared_->Respond(parser_->get()));
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code wec, std::size_t) {
+      if (wec || !res->keep_alive()) return self->Close();
+      self->Read(self->shared_->options.keep_alive_timeout);
+    });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  Stream stream_;
+  std::shared_ptr<HttpServer::Shared> shared_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
 
 }  // namespace
 
@@ -99,97 +241,76 @@ std::string HttpRequest::Param(const std::string& key) const {
   return it == params.end() ? std::string() : it->second;
 }
 
-HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {
-  if (options_.web.tls_enabled) {
-    std::string tls_error;
-    const TlsServerConfig tls = options_.web.tls;
-    server_ = std::make_unique<httplib::SSLServer>(
-        [&tls_error, tls](SSL_CTX& ctx) { return SetupTls(ctx, tls, tls_error); });
-    if (!server_->is_valid()) throw ConfigError(tls_error.empty() ? "TLS set-up failed" : tls_error);
-  } else {
-    server_ = std::make_unique<httplib::Server>();
-  }
-  const int workers = options_.workers;
-  // httplib's API hands over ownership of a raw TaskQueue pointer.
-  server_->new_task_queue = [workers] { return new httplib::ThreadPool(static_cast<std::size_t>(workers)); };
-  server_->set_tcp_nodelay(true);
-  // httplib's default also sets SO_REUSEPORT, which lets a second exporter bind the same port
-  // and silently take half the scrapes: keep only SO_REUSEADDR, so a busy port is an error.
-  server_->set_socket_options([](socket_t sock) {
-    const int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  server_->set_keep_alive_max_count(1000);
-  server_->set_keep_alive_timeout(options_.keep_alive_timeout.count());
-  server_->set_read_timeout(options_.read_timeout.count());
-  server_->set_write_timeout(options_.write_timeout.count());
-  server_->set_payload_max_length(64 * 1024);
+struct HttpServer::Impl {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::optional<asio::ssl::context> tls;
+  std::vector<std::thread> threads;
+};
 
-  auto auth = std::make_shared<BasicAuthenticator>(options_.web.basic_auth_users);
-  if (auth->enabled()) {
-    server_->set_pre_routing_handler([auth](const httplib::Request& req, httplib::Response& res) {
-      if (auth->Check(req.get_header_value("Authorization"))) return httplib::Server::HandlerResponse::Unhandled;
-      res.status = 401;
-      res.set_header("WWW-Authenticate", "Basic");
-      res.set_content("Unauthorized\n", "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    });
+HttpServer::HttpServer(HttpServerOptions options)
+    : shared_(std::make_shared<Shared>(std::move(options))), impl_(std::make_unique<Impl>()) {
+  if (shared_->options.web.tls_enabled) {
+    impl_->tls.emplace(asio::ssl::context::tls_server);
+    SetupTls(impl_->tls->native_handle(), shared_->options.web.tls);
   }
-  server_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log::Error("request handler failed", {{"path", req.path}, {"err", what}});
-    res.status = 500;
-    res.set_content("internal error: " + what + "\n", "text/plain");
-  });
 }
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Handle(const std::string& path, Handler handler) {
-  // httplib patterns are regular expressions: anchor an escaped literal path.
-  std::string pattern;
-  for (char c : path) {
-    if (std::strchr(".^$|()[]{}*+?\\", c) != nullptr) pattern.push_back('\\');
-    pattern.push_back(c);
-  }
-  server_->Get(pattern, [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    HttpRequest r;
-    r.path = req.path;
-    r.accept = req.get_header_value("Accept");
-    for (const auto& [k, v] : req.params) r.params.emplace(k, v);
-    HttpResponse out = handler(r);
-    res.status = out.status;
-    res.set_content(std::move(out.body), out.content_type.c_str());
+void HttpServer::Handle(const std::string& path, Handler handler) { shared_->routes[path] = std::move(handler); }
+
+void HttpServer::Start() {
+  const auto& a = shared_->options.address;
+  beast::error_code ec;
+  const auto ip = asio::ip::make_address(a.host, ec);
+  if (ec) throw ConfigError("cannot listen on " + a.ToString() + ": '" + a.host + "' is not an IP address");
+  const tcp::endpoint endpoint(ip, static_cast<unsigned short>(a.port));
+  auto fail = [&](const char* what) {
+    throw ConfigError("cannot listen on " + a.ToString() + ": " + what + ": " + ec.message());
+  };
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (ec) fail("socket");
+  // SO_REUSEADDR only: a second exporter on the same port must fail, not share it.
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  impl_->acceptor.bind(endpoint, ec);
+  if (ec) fail("bind");
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) fail("listen");
+  bound_port_ = impl_->acceptor.local_endpoint().port();
+  Accept();
+  const int n = std::max(1, shared_->options.workers);
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  log::Info("listening", {{"address", a.host + ":" + std::to_string(bound_port_)},
+                          {"tls", shared_->options.web.tls_enabled ? "true" : "false"},
+                          {"basic_auth", shared_->auth.enabled() ? "true" : "false"}});
+}
+
+void HttpServer::Accept() {
+  impl_->acceptor.async_accept(asio::make_strand(impl_->ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      beast::tcp_stream stream(std::move(socket));
+      if (impl_->tls) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+            beast::ssl_stream<beast::tcp_stream>(std::move(stream), *impl_->tls), shared_)
+            ->Start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(stream), shared_)->Start();
+      }
+    }
+    Accept();
   });
 }
 
-void HttpServer::Start() {
-  errno = 0;
-  if (options_.address.port == 0) {
-    bound_port_ = server_->bind_to_any_port(options_.address.host);
-  } else if (server_->bind_to_port(options_.address.host, options_.address.port)) {
-    bound_port_ = options_.address.port;
-  }
-  if (bound_port_ <= 0) {
-    const std::string why = errno != 0 ? std::strerror(errno) : "address unusable";
-    throw ConfigError("cannot listen on " + options_.address.ToString() + ": " + why);
-  }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  log::Info("listening", {{"address", options_.address.host + ":" + std::to_string(bound_port_)},
-                          {"tls", options_.web.tls_enabled ? "true" : "false"},
-                          {"basic_auth", options_.web.basic_auth_users.empty() ? "false" : "true"}});
-}
-
 void HttpServer::Stop() {
-  if (!thread_.joinable()) return;
-  server_->stop();
-  thread_.join();
+  if (impl_->threads.empty()) return;
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
 }
 
 }  // namespace xw

@@ -20,7 +20,7 @@ ParseOutcome ParseFlags(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--web.config.file", cfg.web_config_file,
                  "Exporter-toolkit web config (YAML) for TLS and basic auth");
-  app.add_option("--web.workers", cfg.web_workers, "HTTP worker threads (idle clients each hold one)")
+  app.add_option("--web.workers", cfg.web_workers, "Threads serving requests (idle clients hold none)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   app.add_option("--log.level", cfg.log_level, "debug, info, warn or error")

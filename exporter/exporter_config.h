@@ -14,7 +14,7 @@ struct ExporterConfig {
   std::string listen_address = ":9100";
   std::string telemetry_path = "/metrics";
   std::string web_config_file;
-  int web_workers = 16;
+  int web_workers = 1;
   std::string log_level = "info";
   Paths paths;
   std::vector<std::string> enabled_collectors;  // sorted

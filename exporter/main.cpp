@@ -1,16 +1,15 @@
 // xmppwatch_exporter: serves node, service, ejabberd and MariaDB metrics for Prometheus.
-#include <prometheus/text_serializer.h>
 #include <signal.h>
 
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "exporter_config.h"
 #include "http_server.h"
 #include "log.h"
 #include "node_scraper.h"
 #include "self_metrics.h"
+#include "text_format.h"
 #include "web_config.h"
 
 namespace {
@@ -38,14 +37,10 @@ int Run(const ExporterConfig& cfg) {
 
   xw::HttpServer server(options);
   server.Handle(cfg.telemetry_path, [&registry](const xw::HttpRequest&) {
-    std::vector<prometheus::MetricFamily> families;
-    for (const auto& c : registry) {
-      auto part = c->Collect();
-      std::move(part.begin(), part.end(), std::back_inserter(families));
-    }
-    std::ostringstream body;
-    prometheus::TextSerializer().Serialize(body, families);
-    return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", body.str()};
+    std::string body;
+    body.reserve(32 * 1024);
+    for (const auto& c : registry) xw::AppendTextFormat(body, c->Collect());
+    return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body)};
   });
   if (cfg.telemetry_path != "/") {
     server.Handle("/", [&cfg](const xw::HttpRequest&) {

@@ -1,7 +1,6 @@
 // node_disk_* from /proc/diskstats, plus node_disk_info from udev's database.
-#include <regex>
-
 #include "collector.h"
+#include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
 #include "web_config.h"
@@ -46,13 +45,9 @@ constexpr Column kColumns[] = {
 class DiskstatsCollector : public Collector {
  public:
   explicit DiskstatsCollector(const CollectorContext& ctx)
-      : path_(ctx.paths.Proc("diskstats")), udev_dir_(ctx.paths.udev_data) {
-    try {
-      exclude_ = std::regex(ctx.Option("collector.diskstats.device-exclude"));
-    } catch (const std::regex_error& e) {
-      throw ConfigError(std::string("--collector.diskstats.device-exclude: invalid regexp: ") + e.what());
-    }
-  }
+      : path_(ctx.paths.Proc("diskstats")),
+        udev_dir_(ctx.paths.udev_data),
+        exclude_(ctx.Option("collector.diskstats.device-exclude"), "collector.diskstats.device-exclude") {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = ReadFile(path_);
@@ -70,7 +65,7 @@ class DiskstatsCollector : public Collector {
       const std::string where = path_ + " line " + std::to_string(line_no);
       if (f.size() < 14) throw ParseError(where + ": expected at least 14 fields, got " + std::to_string(f.size()));
       const std::string device(f[2]);
-      if (std::regex_search(device, exclude_)) continue;
+      if (exclude_.Matches(device)) continue;
       const std::string major(f[0]), minor(f[1]);
       Uint64OrThrow(major, where);
       Uint64OrThrow(minor, where);
@@ -115,7 +110,7 @@ class DiskstatsCollector : public Collector {
 
   std::string path_;
   std::string udev_dir_;
-  std::regex exclude_;
+  MatchCache exclude_;
 };
 
 const CollectorRegistrar kRegistrar({

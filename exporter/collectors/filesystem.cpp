@@ -1,18 +1,18 @@
 // node_filesystem_* from the mount table and statfs(2).
 //
-// A statfs on a dead NFS server can block for minutes. Each scrape hands the statfs calls to
-// a worker thread and waits at most --collector.filesystem.mount-timeout per mount; a mount
+// A statfs on a dead NFS server can block for minutes. The statfs calls run on a worker
+// thread and each scrape waits at most --collector.filesystem.mount-timeout per mount; a mount
 // that times out is reported stuck and skipped until its statfs finally returns.
 #include <sys/vfs.h>
 
 #include <condition_variable>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <thread>
 
 #include "collector.h"
 #include "log.h"
+#include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
 #include "web_config.h"
@@ -48,10 +48,8 @@ struct StatResult {
   struct statfs buf {};
 };
 
-// One scrape's statfs calls, shared with the worker thread that may outlive the scrape.
+// One scrape's statfs calls.
 struct StatBatch {
-  std::mutex mu;
-  std::condition_variable cv;
   std::vector<std::string> paths;        // what to statfs (under --path.rootfs)
   std::vector<std::string> mountpoints;  // the same mounts as the host names them
   std::vector<StatResult> results;
@@ -64,16 +62,84 @@ struct StuckSet {
   std::set<std::string> paths;
 };
 
+// A thread that runs statfs calls for the collector, kept across scrapes (a thread per scrape
+// cost more than the statfs calls). When a call hangs, the collector abandons this worker
+// to it and starts another; the abandoned one exits once the call returns.
+class StatfsWorker {
+ public:
+  explicit StatfsWorker(std::shared_ptr<StuckSet> stuck) : state_(std::make_shared<State>()) {
+    std::thread(Loop, state_, std::move(stuck)).detach();
+  }
+  ~StatfsWorker() {
+    std::lock_guard lock(state_->mu);
+    state_->stop = true;
+    state_->cv.notify_all();
+  }
+  StatfsWorker(const StatfsWorker&) = delete;
+  StatfsWorker& operator=(const StatfsWorker&) = delete;
+
+  // Runs the batch; returns how many leading results arrived before `timeout` ran out on one.
+  // On a timeout the batch is abandoned and this worker must not be used again.
+  std::size_t Run(std::shared_ptr<StatBatch> batch, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(state_->mu);
+    state_->batch = batch;
+    state_->cv.notify_all();
+    std::size_t i = 0;
+    for (; i < batch->paths.size(); ++i) {
+      if (!state_->cv.wait_for(lock, timeout, [&] { return batch->results[i].done; })) {
+        batch->abandoned = true;
+        break;
+      }
+    }
+    if (!batch->abandoned) state_->batch.reset();
+    return i;
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::shared_ptr<StatBatch> batch;
+    bool stop = false;
+  };
+
+  static void Loop(std::shared_ptr<State> state, std::shared_ptr<StuckSet> stuck) {
+    std::unique_lock lock(state->mu);
+    for (;;) {
+      state->cv.wait(lock, [&] { return state->stop || (state->batch && !state->batch->results.empty() &&
+                                                        !state->batch->results.back().done); });
+      if (state->stop) return;
+      const auto batch = state->batch;
+      for (std::size_t i = 0; i < batch->paths.size(); ++i) {
+        const std::string path = batch->paths[i];
+        lock.unlock();
+        StatResult r;
+        r.err = ::statfs(path.c_str(), &r.buf) == 0 ? 0 : errno;
+        r.done = true;
+        lock.lock();
+        batch->results[i] = r;
+        state->cv.notify_all();
+        if (batch->abandoned) {
+          // The call that blocked has returned: that mount may be watched again.
+          std::lock_guard stuck_lock(stuck->mu);
+          stuck->paths.erase(batch->mountpoints[i]);
+          return;
+        }
+      }
+    }
+  }
+
+  std::shared_ptr<State> state_;
+};
+
 class FilesystemCollector : public Collector {
  public:
   explicit FilesystemCollector(const CollectorContext& ctx)
-      : paths_(ctx.paths), stuck_(std::make_shared<StuckSet>()) {
-    try {
-      mount_exclude_ = std::regex(ctx.Option("collector.filesystem.mount-points-exclude"));
-      fstype_exclude_ = std::regex(ctx.Option("collector.filesystem.fs-types-exclude"));
-    } catch (const std::regex_error& e) {
-      throw ConfigError(std::string("collector.filesystem: invalid exclude regexp: ") + e.what());
-    }
+      : paths_(ctx.paths),
+        mount_exclude_(ctx.Option("collector.filesystem.mount-points-exclude"),
+                       "collector.filesystem.mount-points-exclude"),
+        fstype_exclude_(ctx.Option("collector.filesystem.fs-types-exclude"), "collector.filesystem.fs-types-exclude"),
+        stuck_(std::make_shared<StuckSet>()) {
     const auto secs = ToDouble(ctx.Option("collector.filesystem.mount-timeout"));
     if (!secs || *secs <= 0) {
       throw ConfigError("--collector.filesystem.mount-timeout must be a positive number of seconds");
@@ -138,7 +204,7 @@ class FilesystemCollector : public Collector {
       if (f.empty()) continue;
       if (f.size() < 4) throw ParseError(source + " line " + std::to_string(line_no) + ": expected at least 4 fields");
       Mount m{Unescape(f[0]), Unescape(f[1]), std::string(f[2]), false};
-      if (std::regex_search(m.mountpoint, mount_exclude_) || std::regex_search(m.fstype, fstype_exclude_)) continue;
+      if (mount_exclude_.Matches(m.mountpoint) || fstype_exclude_.Matches(m.fstype)) continue;
       std::string_view opts = f[3];
       while (!opts.empty()) {
         const auto comma = opts.find(',');
@@ -153,6 +219,7 @@ class FilesystemCollector : public Collector {
   }
 
   std::vector<StatResult> StatAll(const std::vector<Mount>& mounts) const {
+    std::lock_guard scrape_lock(scrape_mu_);  // one scrape at a time drives the worker
     std::vector<StatResult> results(mounts.size());
     std::size_t next = 0;
     while (next < mounts.size()) {
@@ -162,51 +229,31 @@ class FilesystemCollector : public Collector {
         batch->mountpoints.push_back(mounts[i].mountpoint);
       }
       batch->results.resize(batch->paths.size());
-      std::thread(Work, batch, stuck_).detach();
-
-      std::unique_lock lock(batch->mu);
-      std::size_t i = 0;
-      for (; i < batch->paths.size(); ++i) {
-        if (!batch->cv.wait_for(lock, timeout_, [&] { return batch->results[i].done; })) break;
-        results[next + i] = batch->results[i];
-      }
-      if (i == batch->paths.size()) break;
-      // Mount next+i did not answer in time: leave the worker to it and go on with a new one.
-      batch->abandoned = true;
-      const std::string& mp = mounts[next + i].mountpoint;
+      if (!worker_) worker_ = std::make_unique<StatfsWorker>(stuck_);
+      const std::size_t answered = worker_->Run(batch, timeout_);
+      for (std::size_t i = 0; i < answered; ++i) results[next + i] = batch->results[i];
+      if (answered == batch->paths.size()) break;
+      // Mount next+answered did not answer in time: leave the worker to it, use a new one.
+      worker_.reset();
+      const std::string& mp = mounts[next + answered].mountpoint;
       log::Warn("mount point timed out, marking it stuck and skipping it until it answers",
                 {{"mountpoint", mp}, {"timeout", std::to_string(timeout_.count()) + "ms"}});
       {
         std::lock_guard stuck_lock(stuck_->mu);
         stuck_->paths.insert(mp);
       }
-      next += i + 1;
+      next += answered + 1;
     }
     return results;
   }
 
-  static void Work(std::shared_ptr<StatBatch> batch, std::shared_ptr<StuckSet> stuck) {
-    for (std::size_t i = 0; i < batch->paths.size(); ++i) {
-      StatResult r;
-      r.err = ::statfs(batch->paths[i].c_str(), &r.buf) == 0 ? 0 : errno;
-      r.done = true;
-      std::lock_guard lock(batch->mu);
-      batch->results[i] = r;
-      batch->cv.notify_all();
-      if (batch->abandoned) {
-        // The call that blocked has returned: that mount may be watched again.
-        std::lock_guard stuck_lock(stuck->mu);
-        stuck->paths.erase(batch->mountpoints[i]);
-        return;
-      }
-    }
-  }
-
   Paths paths_;
-  std::regex mount_exclude_;
-  std::regex fstype_exclude_;
+  MatchCache mount_exclude_;
+  MatchCache fstype_exclude_;
   std::chrono::milliseconds timeout_{5000};
   std::shared_ptr<StuckSet> stuck_;
+  mutable std::mutex scrape_mu_;
+  mutable std::unique_ptr<StatfsWorker> worker_;
 };
 
 const CollectorRegistrar kRegistrar({

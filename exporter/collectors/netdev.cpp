@@ -1,8 +1,7 @@
 // node_network_{receive,transmit}_*_total from /proc/net/dev (and rx_nohandler from sysfs,
 // which node_exporter reads over netlink and /proc/net/dev does not print).
-#include <regex>
-
 #include "collector.h"
+#include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
 #include "web_config.h"
@@ -22,13 +21,9 @@ class NetdevCollector : public Collector {
       : path_(ctx.paths.Proc("net/dev")), sys_net_(ctx.paths.Sys("class/net")) {
     const std::string& exclude = ctx.Option("collector.netdev.device-exclude");
     const std::string& include = ctx.Option("collector.netdev.device-include");
-    try {
-      // An include list replaces the exclude list, whose default (^lo$) is always set.
-      if (!exclude.empty() && include.empty()) exclude_ = std::regex(exclude);
-      if (!include.empty()) include_ = std::regex(include);
-    } catch (const std::regex_error& e) {
-      throw ConfigError(std::string("collector.netdev: invalid device regexp: ") + e.what());
-    }
+    // An include list replaces the exclude list, whose default (^lo$) is always set.
+    if (!exclude.empty() && include.empty()) exclude_.emplace(exclude, "collector.netdev.device-exclude");
+    if (!include.empty()) include_.emplace(include, "collector.netdev.device-include");
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
@@ -55,8 +50,8 @@ class NetdevCollector : public Collector {
         throw ParseError(where + ": expected " + std::to_string(kNumColumns) + " counters, got " +
                          std::to_string(f.size()));
       }
-      if (exclude_ && std::regex_search(device, *exclude_)) continue;
-      if (include_ && !std::regex_search(device, *include_)) continue;
+      if (exclude_ && exclude_->Matches(device)) continue;
+      if (include_ && !include_->Matches(device)) continue;
       const Labels labels{{"device", device}};
       for (std::size_t i = 0; i < kNumColumns; ++i) {
         families[i].Add(static_cast<double>(Uint64OrThrow(f[i], where)), labels);
@@ -74,8 +69,8 @@ class NetdevCollector : public Collector {
  private:
   std::string path_;
   std::string sys_net_;
-  std::optional<std::regex> exclude_;
-  std::optional<std::regex> include_;
+  std::optional<MatchCache> exclude_;
+  std::optional<MatchCache> include_;
 };
 
 const CollectorRegistrar kRegistrar({

@@ -35,3 +35,14 @@ TEST(Exposition, RejectsMalformedLinesNamingTheLine) {
 
 }  // namespace
 }  // namespace xw
+
+namespace xw {
+namespace {
+
+TEST(Exposition, HelpEscapes) {
+  const auto f = ParseExposition("# HELP a one\\\\two\\nthree \\q\na 1\n");
+  EXPECT_EQ(f[0].help, "one\\two\nthree \\q");
+}
+
+}  // namespace
+}  // namespace xw

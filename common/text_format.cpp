@@ -1,0 +1,126 @@
+#include "text_format.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace xw {
+namespace {
+
+void AppendDouble(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  }
+}
+
+void AppendEscaped(std::string& out, const std::string& s, bool quote) {
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (quote && c == '"') out += "\\\"";
+    else out.push_back(c);
+  }
+}
+
+// name{labels[,extra="value"]} value [timestamp]
+void AppendSample(std::string& out, const std::string& name, const char* suffix,
+                  const prometheus::ClientMetric& m, const char* extra_name, double extra_value, double value) {
+  out += name;
+  out += suffix;
+  if (!m.label.empty() || extra_name != nullptr) {
+    out.push_back('{');
+    bool first = true;
+    for (const auto& l : m.label) {
+      if (!first) out.push_back(',');
+      first = false;
+      out += l.name;
+      out += "=\"";
+      AppendEscaped(out, l.value, true);
+      out.push_back('"');
+    }
+    if (extra_name != nullptr) {
+      if (!first) out.push_back(',');
+      out += extra_name;
+      out += "=\"";
+      AppendDouble(out, extra_value);
+      out.push_back('"');
+    }
+    out.push_back('}');
+  }
+  out.push_back(' ');
+  AppendDouble(out, value);
+  if (m.timestamp_ms != 0) {
+    out.push_back(' ');
+    out += std::to_string(m.timestamp_ms);
+  }
+  out.push_back('\n');
+}
+
+const char* TypeName(prometheus::MetricType t) {
+  switch (t) {
+    case prometheus::MetricType::Counter: return "counter";
+    case prometheus::MetricType::Gauge: return "gauge";
+    case prometheus::MetricType::Summary: return "summary";
+    case prometheus::MetricType::Histogram: return "histogram";
+    default: return "untyped";
+  }
+}
+
+}  // namespace
+
+void AppendTextFormat(std::string& out, const std::vector<prometheus::MetricFamily>& families) {
+  for (const auto& f : families) {
+    if (f.metric.empty()) continue;
+    if (!f.help.empty()) {
+      out += "# HELP ";
+      out += f.name;
+      out.push_back(' ');
+      AppendEscaped(out, f.help, false);
+      out.push_back('\n');
+    }
+    out += "# TYPE ";
+    out += f.name;
+    out.push_back(' ');
+    out += TypeName(f.type);
+    out.push_back('\n');
+    for (const auto& m : f.metric) {
+      switch (f.type) {
+        case prometheus::MetricType::Counter: AppendSample(out, f.name, "", m, nullptr, 0, m.counter.value); break;
+        case prometheus::MetricType::Gauge: AppendSample(out, f.name, "", m, nullptr, 0, m.gauge.value); break;
+        case prometheus::MetricType::Untyped: AppendSample(out, f.name, "", m, nullptr, 0, m.untyped.value); break;
+        case prometheus::MetricType::Summary:
+          for (const auto& q : m.summary.quantile) AppendSample(out, f.name, "", m, "quantile", q.quantile, q.value);
+          AppendSample(out, f.name, "_sum", m, nullptr, 0, m.summary.sample_sum);
+          AppendSample(out, f.name, "_count", m, nullptr, 0, static_cast<double>(m.summary.sample_count));
+          break;
+        case prometheus::MetricType::Histogram: {
+          bool has_inf = false;
+          for (const auto& b : m.histogram.bucket) {
+            has_inf = has_inf || std::isinf(b.upper_bound);
+            AppendSample(out, f.name, "_bucket", m, "le", b.upper_bound, static_cast<double>(b.cumulative_count));
+          }
+          if (!has_inf) {
+            AppendSample(out, f.name, "_bucket", m, "le", INFINITY, static_cast<double>(m.histogram.sample_count));
+          }
+          AppendSample(out, f.name, "_sum", m, nullptr, 0, m.histogram.sample_sum);
+          AppendSample(out, f.name, "_count", m, nullptr, 0, static_cast<double>(m.histogram.sample_count));
+          break;
+        }
+      }
+    }
+  }
+}
+
+std::string TextFormat(const std::vector<prometheus::MetricFamily>& families) {
+  std::string out;
+  out.reserve(families.size() * 160);
+  AppendTextFormat(out, families);
+  return out;
+}
+
+}  // namespace xw
