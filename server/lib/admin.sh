@@ -81,8 +81,9 @@ mariadb_any() {
   die "no MariaDB is running (server/stack up)"
 }
 
-# A consistent InnoDB snapshot without locking ejabberd out (--single-transaction), gzip,
-# written under a temporary name so a failed dump never looks like a good backup.
+# A consistent InnoDB snapshot of ejabberd's data without locking ejabberd out
+# (--single-transaction), gzip, written under a temporary name so a failed dump never looks
+# like a good backup. The xmppwatch database only holds heartbeats and is left out.
 cmd_backup() {
   local comp stamp out
   comp=$(mariadb_any)
@@ -93,7 +94,7 @@ cmd_backup() {
         set -o pipefail
         mariadb-dump --no-defaults --socket="$(mariadb_sock "$comp")" -uroot \
           --single-transaction --routines --events --triggers \
-          --databases ejabberd xmppwatch | gzip -c >"$out.part"); then
+          --databases ejabberd | gzip -c >"$out.part"); then
     rm -f "$out.part"
     die "backup: mariadb-dump from $comp failed"
   fi
@@ -106,20 +107,35 @@ cmd_backup() {
 }
 
 # Loaded into one node with the binlog on, so the peer receives the same statements by
-# replication instead of a second, conflicting load.
+# replication instead of a second, conflicting load. ejabberd is stopped meanwhile: a write
+# on node 2 into a table that node 1 is dropping and re-creating stops node 1's SQL thread
+# (seen in testing: error 1146 on ejabberd.archive). Restoring is an outage; say so.
 cmd_restore() {
-  local file=${1:-} comp
+  local file=${1:-} comp was_running=() bin pos waited
   [ -n "$file" ] || die "usage: server/stack restore FILE.sql.gz"
   [ -r "$file" ] || die "restore: cannot read $file"
   gzip -t "$file" 2>/dev/null || die "restore: $file is not a valid gzip file"
-  comp=$(mariadb_any)
-  log "restore: loading $file into $comp"
-  gzip -dc "$file" | mdb "$comp" || die "restore: loading $file failed"
-  log "restore: done; waiting for the peer to catch up"
+  for comp in mariadb1 mariadb2; do
+    is_running "$comp" || die "restore: $comp is down; both MariaDB nodes must run"
+    replication_running "$comp" || die "restore: replication into $comp is broken; fix it first (server/stack check-replication)"
+  done
+  take_lock
+  for comp in ejabberd2 ejabberd1; do
+    if is_running "$comp"; then was_running+=("$comp"); stop_component "$comp"; fi
+  done
+  log "restore: ejabberd stopped; loading $file into mariadb1"
+  gzip -dc "$file" | mdb mariadb1 || die "restore: loading $file failed (ejabberd left stopped; server/stack up restarts it)"
+  read -r bin pos _ < <(mdb mariadb1 -e 'SHOW MASTER STATUS')
+  waited=$(mdb mariadb2 -e "SELECT MASTER_POS_WAIT('$bin', $pos, 120)")
+  case $waited in
+    '' | NULL | -1) die "restore: mariadb2 did not apply the restore (MASTER_POS_WAIT: ${waited:-none})" ;;
+  esac
+  log "restore: mariadb2 applied the restore by replication"
+  for comp in ejabberd1 ejabberd2; do
+    if [[ " ${was_running[*]} " == *" $comp "* ]]; then bring_up "$comp"; fi
+  done
   cmd_check_replication
 }
-
-heartbeat_ts() { mdb "$1" -e "SELECT ts FROM xmppwatch.heartbeat WHERE server_id = $2"; }
 
 # Writes a heartbeat row on each master and times its arrival on the peer.
 cmd_check_replication() {
@@ -136,8 +152,9 @@ cmd_check_replication() {
     if [ "$comp" = mariadb1 ]; then peer=mariadb2; else peer=mariadb1; fi
     if ! is_running "$comp" || ! is_running "$peer"; then continue; fi
     sid=$(node_index "$comp")
-    ts=$(mdb "$comp" -e "REPLACE INTO xmppwatch.heartbeat (server_id, ts)
-           VALUES (@@server_id, CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS UNSIGNED));
+    ts=$(mdb "$comp" -e "INSERT INTO xmppwatch.heartbeat (server_id, ts)
+           VALUES (@@server_id, CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS UNSIGNED))
+           ON DUPLICATE KEY UPDATE ts = VALUES(ts);
            SELECT ts FROM xmppwatch.heartbeat WHERE server_id = @@server_id") ||
       { echo "$comp -> $peer: write failed"; failed=$((failed + 1)); continue; }
     t0=$(now_ms)

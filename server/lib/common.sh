@@ -73,8 +73,8 @@ component_address() {
     epmd) echo "$PROXY_IP:4369" ;;
     mariadb1) echo "$XMPP1_IP:3306" ;;
     mariadb2) echo "$XMPP2_IP:3306" ;;
-    ejabberd1) echo "$XMPP1_IP:5222 (c2s) :5223 (tls) :5280 (api)" ;;
-    ejabberd2) echo "$XMPP2_IP:5222 (c2s) :5223 (tls) :5280 (api)" ;;
+    ejabberd1) echo "$XMPP1_IP:5222 c2s :5223 tls :5224 lb :5280 api" ;;
+    ejabberd2) echo "$XMPP2_IP:5222 c2s :5223 tls :5224 lb :5280 api" ;;
     haproxy) echo "$PROXY_IP:5222 (c2s) :8404 (/metrics)" ;;
     prometheus) echo "http://$PROXY_IP:9090" ;;
     alertmanager) echo "http://$PROXY_IP:9093" ;;

@@ -5,13 +5,21 @@
 ej_dir() { echo "$RUN_DIR/$1"; }
 ej_node() { echo "ej$(node_index "$1")@$(node_ip "$1")"; }
 
-# ejabberdctl re-executes itself as the ejabberd user; every path it gets must be readable
-# by that user. Debian's ejabberdctl.cfg would override --config, hence a config dir per node.
+# ejabberdctl run as root re-executes itself through `su`, whose PAM session drops the open
+# files limit to 1024: a node with a thousand clients would then stop accepting. Running it
+# as the ejabberd user directly keeps the limit raised here. Debian's ejabberdctl.cfg would
+# override --config, hence a config dir per node.
 ejctl() {
   local comp=$1 dir
   shift
   dir=$(ej_dir "$comp")
-  ejabberdctl --config-dir "$dir/conf" --spool "$dir/spool" --logs "$dir/logs" "$@" 9>&-
+  (
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    cd "$dir/spool" || exit 1
+    exec setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
+      env HOME=/var/lib/ejabberd \
+      ejabberdctl --config-dir "$dir/conf" --spool "$dir/spool" --logs "$dir/logs" "$@"
+  ) 9>&-
 }
 
 ej_render() {
@@ -32,6 +40,25 @@ ej_render() {
   chown -R ejabberd:ejabberd "$dir"
   chmod 700 "$dir" "$dir/conf"
   chmod 600 "$dir/conf/"*
+}
+
+# ejabberd has no offline config check; a YAML syntax error is at least caught before
+# anything starts (option errors show up in the log tail when the node refuses to start).
+ej_check() {
+  local f
+  f=$(ej_dir "$1")/conf/ejabberd.yml
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import yaml' 2>/dev/null || return 0
+  /usr/bin/python3 - "$f" <<'PY' || die "$1: $f (template: $TEMPLATE_DIR/ejabberd.yml) is not valid YAML"
+import sys, yaml
+try:
+    doc = yaml.safe_load(open(sys.argv[1]))
+    assert isinstance(doc, dict), "top level is not a mapping"
+    for key in ("hosts", "listen", "modules"):
+        assert key in doc, f"missing top-level key {key!r}"
+except Exception as e:
+    print(f"{sys.argv[1]}: {e}", file=sys.stderr)
+    sys.exit(1)
+PY
 }
 
 ej_start() {
@@ -87,21 +114,32 @@ cluster_complete() {
   [[ $m == *"$(ej_node ejabberd1)"* && $m == *"$(ej_node ejabberd2)"* ]]
 }
 
-# Test and probe accounts, created once with random passwords (secrets/xmpp-<user>.password).
-XMPP_ACCOUNTS=(alice bob carol probe1 probe2)
+# Accounts created at `up` with random passwords (secrets/xmpp-<user>.password): alice, bob,
+# dave and erin belong to tests/stack, carol, probe1 and probe2 to xmpp_probe. An account is
+# created when its password file does not exist yet, so adding a name here is enough.
+XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2)
 
 ej_create_accounts() {
-  local stamp=$RUN_DIR/state/accounts.done
-  [ -e "$stamp" ] && return 0
-  local user pids=() failed=0
+  local user pids=() names=() failed=0 i
   for user in "${XMPP_ACCOUNTS[@]}"; do
-    secret "xmpp-$user.password" >/dev/null
-    # ejabberdctl takes the password as an argument; it runs as a short-lived local process
-    # and never reaches a log. Parallel because each call boots an Erlang VM (about 1 s).
-    ejctl ejabberd1 register "$user" "$DOMAIN" "$(secret "xmpp-$user.password")" >/dev/null 2>&1 &
+    [ -s "$SECRETS_DIR/xmpp-$user.password" ] && continue
+    (umask 077; openssl rand -hex 24 >"$SECRETS_DIR/xmpp-$user.password.new")
+    # ejabberdctl takes the password as an argument; it is a short-lived local process and
+    # the password never reaches a log. In parallel: each call boots an Erlang VM (about 1 s).
+    ejctl ejabberd1 register "$user" "$DOMAIN" "$(cat "$SECRETS_DIR/xmpp-$user.password.new")" \
+      >"$RUN_DIR/state/register-$user.log" 2>&1 &
     pids+=($!)
+    names+=("$user")
   done
-  for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
-  [ "$failed" -eq 0 ] || die "ejabberd1: registering $failed of ${#XMPP_ACCOUNTS[@]} test accounts failed"
-  touch "$stamp"
+  for i in "${!pids[@]}"; do
+    if wait "${pids[i]}"; then
+      mv "$SECRETS_DIR/xmpp-${names[i]}.password.new" "$SECRETS_DIR/xmpp-${names[i]}.password"
+      rm -f "$RUN_DIR/state/register-${names[i]}.log"
+    else
+      log "registering ${names[i]}@$DOMAIN failed: $(cat "$RUN_DIR/state/register-${names[i]}.log")"
+      failed=$((failed + 1))
+    fi
+  done
+  [ "$failed" -eq 0 ] || die "ejabberd1: registering $failed account(s) failed"
+  [ ${#names[@]} -eq 0 ] || log "accounts created: ${names[*]}"
 }

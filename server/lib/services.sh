@@ -18,6 +18,7 @@ tls_ensure() {
       { cat "$TLS_DIR/openssl.log" >&2; die "openssl could not generate the certificate"; }
     mv "$key.tmp" "$key"
     mv "$crt.tmp" "$crt"
+    rm -f "$TLS_DIR/openssl.log"
     chmod 644 "$crt"
   fi
   (umask 077; cat "$crt" "$key" >"$pem.tmp")
@@ -60,7 +61,18 @@ haproxy_start() {
   spawn haproxy "$(component_log haproxy)" haproxy -db -f "$RUN_DIR/haproxy/haproxy.cfg"
 }
 
-haproxy_healthy() { http_ok "http://$PROXY_IP:8404/metrics" && tcp_open "$PROXY_IP" 5222; }
+# Healthy means it also sees every live ejabberd node as UP: a check that cannot pass
+# (wrong port, wrong domain) would otherwise leave a balancer with nothing behind it.
+haproxy_healthy() {
+  http_ok "http://$PROXY_IP:8404/metrics" && tcp_open "$PROXY_IP" 5222 || return 1
+  local servers n
+  servers=" $(haproxy_servers) "
+  for n in 1 2; do
+    if ej_healthy "ejabberd$n" 2>/dev/null; then
+      [[ $servers == *" ej$n=UP "* ]] || return 1
+    fi
+  done
+}
 
 # "ej1=UP ej2=UP" from HAProxy's CSV stats.
 haproxy_servers() {
@@ -143,27 +155,27 @@ exporter_start() {
   local comp=$1 ip
   ip=$(exporter_ip "$comp")
   mkdir -p "$RUN_DIR/$comp"
-  # Flags beyond the node_exporter-style ones belong to the exporter's owner; extra ones can
-  # be passed without editing this file through XMPPWATCH_EXPORTER_FLAGS.
+  # The exporter's own defaults name the services (ejabberd=beam.smp, mariadb=mariadbd,
+  # haproxy=haproxy). Flags for collectors that are still to come (ejabberd API, MariaDB,
+  # mod_metrics UDP) can be passed without editing this file: XMPPWATCH_EXPORTER_FLAGS.
   local -a extra=()
   read -r -a extra <<<"${XMPPWATCH_EXPORTER_FLAGS:-}"
   spawn "$comp" "$(component_log "$comp")" "$EXPORTER_BIN" \
     --web.listen-address="$ip:9100" \
     --collector.processes \
-    --collector.service.names=beam.smp,mariadbd,haproxy \
     "${extra[@]}"
 }
 
 exporter_healthy() { is_running "$1" && http_ok "http://$(exporter_ip "$1"):9100/metrics"; }
 
-# HOOK(xmpp_probe): the probe's own flags are its owner's business (see xmpp_probe/README.md).
-# It gets the run directory, the listen address, and the account files under secrets/.
+# The probe's flags are its owner's business (xmpp_probe/README.md); with only the run
+# directory it builds its module configuration from secrets/ and tls/ here.
 probe_start() {
   mkdir -p "$RUN_DIR/probe"
   local -a extra=()
   read -r -a extra <<<"${XMPPWATCH_PROBE_FLAGS:-}"
   spawn probe "$(component_log probe)" "$PROBE_BIN" \
-    --web.listen-address="$PROXY_IP:9815" "${extra[@]}"
+    --web.listen-address="$PROXY_IP:9815" --stack.run-dir="$RUN_DIR" "${extra[@]}"
 }
 
 probe_healthy() { is_running probe && http_ok "http://$PROXY_IP:9815/metrics"; }

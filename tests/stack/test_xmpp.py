@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""A third-party client (python3-slixmpp) against the cluster: STARTTLS + SCRAM through the
+load balancer, a message across nodes, offline delivery, carbons, direct TLS, and what the
+server refuses (plain auth, wrong password, an unverified certificate)."""
+import asyncio
+import os
+import ssl
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stacklib as s  # noqa: E402
+
+NODE1 = (s.NODE_IP[1], 5222)
+NODE2 = (s.NODE_IP[2], 5222)
+
+
+def body_is(token):
+    return lambda m: m["body"] == token
+
+
+async def test_login_through_lb_starttls_scram():
+    c = await s.login("alice", "lb")
+    try:
+        assert c.mechanism() == "SCRAM-SHA-256", c.mechanism()
+        assert c.tls_version() in ("TLSv1.2", "TLSv1.3"), c.tls_version()
+        node = s.session_node("alice", "lb")
+        assert node == s.NODE_NAME[1], f"LB sent the login to {node}; node 1 is the primary"
+        s.say(f"login through LB: {c.mechanism()} over {c.tls_version()}, served by {node}")
+    finally:
+        await s.close(c)
+
+
+async def test_message_node1_user_to_node2_user():
+    alice = await s.login("alice", "n1", addr=NODE1)
+    bob = await s.login("bob", "n2", addr=NODE2)
+    try:
+        assert s.session_node("alice", "n1") == s.NODE_NAME[1]
+        assert s.session_node("bob", "n2") == s.NODE_NAME[2]
+        token = "cross-" + uuid.uuid4().hex
+        alice.send_message(mto=f"bob@{s.DOMAIN}/n2", mbody=token, mtype="chat")
+        msg = await s.next_message(bob.inbox, body_is(token), 10)
+        assert str(msg["from"]) == f"alice@{s.DOMAIN}/n1", msg["from"]
+    finally:
+        await s.close(alice, bob)
+
+
+async def test_offline_message_delivered_at_next_login():
+    # dave (an account only this test uses) must be offline for the message to be stored.
+    s.wait_for("dave to have no session", lambda: not s.session_nodes("dave", 1), 10)
+    alice = await s.login("alice", "off", addr=NODE1)
+    token = "offline-" + uuid.uuid4().hex
+    try:
+        alice.send_message(mto=f"dave@{s.DOMAIN}", mbody=token, mtype="chat")
+        await asyncio.sleep(0.5)
+    finally:
+        await s.close(alice)
+    # The message was stored through node 1's database; dave comes back on node 2, which
+    # reads its own database: this also crosses the replication.
+    dave = await s.login("dave", "back", addr=NODE2)
+    try:
+        msg = await s.next_message(dave.inbox, body_is(token), 10)
+        assert msg["delay"]["stamp"] is not None, "an offline message carries a delay stamp"
+    finally:
+        await s.close(dave)
+
+
+async def test_carbons_to_two_resources():
+    a1 = await s.login("alice", "phone", addr=NODE1)
+    a2 = await s.login("alice", "laptop", addr=NODE2)
+    bob = await s.login("bob", "desk", addr=NODE1)
+    try:
+        for c in (a1, a2):
+            await c.plugin["xep_0280"].enable(timeout=5)
+        # Received carbon: bob writes to alice/phone; alice/laptop gets a copy.
+        token = "carbon-rx-" + uuid.uuid4().hex
+        bob.send_message(mto=f"alice@{s.DOMAIN}/phone", mbody=token, mtype="chat")
+        await s.next_message(a1.inbox, body_is(token), 10)
+        kind, m = await s.next_message(a2.carbons, lambda i: i[1]["carbon_received"]["body"] == token, 10)
+        assert kind == "received"
+        # Sent carbon: alice/phone writes to bob; alice/laptop sees what she sent.
+        token = "carbon-tx-" + uuid.uuid4().hex
+        a1.send_message(mto=f"bob@{s.DOMAIN}/desk", mbody=token, mtype="chat")
+        await s.next_message(bob.inbox, body_is(token), 10)
+        kind, m = await s.next_message(a2.carbons, lambda i: i[1]["carbon_sent"]["body"] == token, 10)
+        assert kind == "sent"
+    finally:
+        await s.close(a1, a2, bob)
+
+
+async def test_direct_tls_port_5223():
+    import slixmpp  # noqa: PLC0415
+
+    c = s._client_class()("alice", "tls5223")
+    done = asyncio.get_running_loop().create_future()
+    c.add_event_handler("session_start", lambda _: done.done() or done.set_result(True))
+    c.add_event_handler("disconnected", lambda _: done.done() or done.set_exception(s.LoginFailed("disconnected")))
+    c.connect(address=(s.NODE_IP[1], 5223), use_ssl=True)
+    try:
+        await asyncio.wait_for(done, 10)
+        assert c.tls_version() is not None
+    finally:
+        await s.close(c)
+    del slixmpp
+
+
+async def test_wrong_password_refused():
+    c = s._client_class()("alice", "bad")
+    c.password = "not-the-password"
+    done = asyncio.get_running_loop().create_future()
+    c.add_event_handler("session_start", lambda _: done.done() or done.set_result("session"))
+    c.add_event_handler("failed_auth", lambda _: done.done() or done.set_result("failed_auth"))
+    c.add_event_handler("disconnected", lambda _: done.done() or done.set_result("disconnected"))
+    c.connect(address=s.LB)
+    try:
+        res = await asyncio.wait_for(done, 10)
+    finally:
+        c.abort()
+    assert res in ("failed_auth", "disconnected"), res
+
+
+async def test_no_plaintext_auth_and_starttls_required():
+    """Before STARTTLS the server offers only STARTTLS (required); after it, no PLAIN."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(*s.LB), 5)
+    try:
+        writer.write(f"<?xml version='1.0'?><stream:stream to='{s.DOMAIN}' xmlns='jabber:client' "
+                     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>".encode())
+        await writer.drain()
+        data = b""
+        while b"</stream:features>" not in data:
+            chunk = await asyncio.wait_for(reader.read(4096), 5)
+            if not chunk:
+                break
+            data += chunk
+        text = data.decode()
+        assert "<required/>" in text and "starttls" in text, text
+        assert "PLAIN" not in text and "mechanisms" not in text, f"auth offered before TLS: {text}"
+    finally:
+        writer.close()
+
+
+async def test_certificate_is_verified():
+    """The certificate is the stack's own (CN/SAN the domain): a client with the system CAs only
+    refuses it, which proves the tests above really verified it against tls/xmpp.test.crt."""
+    ctx = ssl.create_default_context(cafile=os.path.join(s.RUN_DIR, "tls", f"{s.DOMAIN}.crt"))
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(s.NODE_IP[1], 5223, ssl=ctx, server_hostname=s.DOMAIN), 5)
+    cert = writer.get_extra_info("peercert")
+    writer.close()
+    assert dict(x[0] for x in cert["subject"])["commonName"] == s.DOMAIN, cert
+    bad = ssl.create_default_context()
+    try:
+        r, w = await asyncio.wait_for(asyncio.open_connection(s.NODE_IP[1], 5223, ssl=bad, server_hostname=s.DOMAIN), 5)
+        w.close()
+        raise AssertionError("a client without the stack's CA accepted the certificate")
+    except ssl.SSLCertVerificationError:
+        pass
+
+
+if __name__ == "__main__":
+    s.run([test_login_through_lb_starttls_scram, test_message_node1_user_to_node2_user,
+           test_offline_message_delivered_at_next_login, test_carbons_to_two_resources,
+           test_direct_tls_port_5223, test_wrong_password_refused,
+           test_no_plaintext_auth_and_starttls_required, test_certificate_is_verified])
