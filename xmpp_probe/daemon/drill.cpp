@@ -70,7 +70,7 @@ int Drill(const DrillOptions& opts) {
   FailoverStats before = runner.Snapshot();
   if (!before.sender_up || !before.receiver_up) {
     runner.Stop(std::chrono::milliseconds(0));
-    std::cout << "drill: ABORTED - failover sessions did not come up (check credentials and the stack)\n";
+    std::cout << "drill: ABORTED - failover sessions did not come up: " << before.last_error << "\n";
     return 3;
   }
   std::size_t outages_before = before.outages.size();
@@ -113,7 +113,7 @@ int Drill(const DrillOptions& opts) {
     std::cout << "{\"kill_rc\":" << kill_rc << ",\"start_rc\":" << start_rc << ",\"recovered\":" << (recovered ? "true" : "false")
               << ",\"outage_seconds\":" << Fmt(worst) << ",\"detection_seconds\":" << Fmt(worst_detect)
               << ",\"outages\":" << outages.size() << ",\"sent\":" << s.sent << ",\"acked\":" << s.acked
-              << ",\"received\":" << s.received << ",\"lost\":" << s.lost << ",\"duplicated\":" << s.duplicated
+              << ",\"received\":" << s.received << ",\"receipts\":" << s.receipts << ",\"resent\":" << s.resent << ",\"lost\":" << s.lost << ",\"duplicated\":" << s.duplicated
               << ",\"delayed\":" << s.delayed << ",\"unconfirmed\":" << s.unconfirmed
               << ",\"reconnect_attempts\":" << s.reconnect_attempts << ",\"resumes\":" << s.resumes
               << ",\"fresh_logins\":" << s.fresh_logins << ",\"pass\":" << (pass ? "true" : "false") << "}\n";
@@ -125,11 +125,12 @@ int Drill(const DrillOptions& opts) {
                 << (o.resumed ? "stream resumed" : "fresh login") << ", cause " << o.cause << "\n";
     }
     if (outages.empty()) std::cout << "  no session saw an outage\n";
-    std::cout << "  messages: sent " << s.sent << ", acknowledged " << s.acked << ", received " << s.received << ", lost "
+    std::cout << "  messages: sent " << s.sent << ", acknowledged " << s.acked << ", received " << s.received << ", receipts " << s.receipts << ", resent " << s.resent << ", lost "
               << s.lost << ", duplicated " << s.duplicated << ", delayed " << s.delayed << ", unconfirmed "
               << s.unconfirmed << "\n";
-    std::cout << "  " << (recovered ? "service back " + Fmt(recovered_after) + " s after the kill" : "service NOT back")
-              << "; restarted " << opts.victim << " in " << Fmt(restart_s) << " s (exit " << start_rc << ")\n";
+    std::cout << "  " << (recovered ? "service back" : "service NOT back")
+              << " (sessions back " << Fmt(recovered_after) << " s after the kill command began); restarted "
+              << opts.victim << " in " << Fmt(restart_s) << " s (exit " << start_rc << ")\n";
     std::cout << "verdict: " << (pass ? "PASS" : "FAIL") << " - worst outage " << Fmt(worst) << " s, "
               << s.lost << " acknowledged message(s) lost\n";
   }

@@ -29,7 +29,7 @@ int Check(const CheckOptions& opts);
 
 struct DrillOptions {
   CommonOptions common;
-  std::string module = "failover";
+  std::string module = "drill";
   std::string target;
   std::string stack = "server/stack";  // the launcher
   std::string victim = "ej1";

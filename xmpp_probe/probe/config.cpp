@@ -197,7 +197,12 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          acct("peer", "probe2") +
          "  failover:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
          acct("account", "probe1", "      resource: failover-tx\n") + acct("peer", "probe2", "      resource: failover-rx\n") +
-         "    failover:\n      interval: 100ms\n      continuous: true\n";
+         "    failover:\n      interval: 100ms\n      continuous: true\n"
+         // The drill gets accounts of its own: while its receiver reconnects, the server
+         // hands messages to any other online resource of that account, such as the daemon's.
+         "  drill:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "alice", "      resource: drill-tx\n") + acct("peer", "bob", "      resource: drill-rx\n") +
+         "    failover:\n      interval: 100ms\n";
 }
 
 }  // namespace xp

@@ -43,8 +43,8 @@ class FailoverRunner::Session {
           if (e->name == "iq" && e->Attr("id") == ping_id_) {
             ping_id_.clear();
             Success();
-          } else if (!sender_) {
-            runner_.OnStanza(*e);
+          } else {
+            runner_.OnStanza(*e, sender_);
           }
         }
         if (sender_) runner_.UpdateAcks(client_);
@@ -134,6 +134,10 @@ class FailoverRunner::Session {
       return true;
     } catch (const ProbeError& e) {
       client_.Close(Clock::now());
+      {
+        std::lock_guard lock(runner_.mu_);
+        runner_.stats_.last_error = name_ + ": " + std::string(OutcomeName(e.outcome())) + ": " + e.what();
+      }
       if (!in_outage_) Fail(std::string(OutcomeName(e.outcome())));
       return false;
     }
@@ -167,7 +171,10 @@ void FailoverRunner::Start() {
   // The receiver's resource is fixed so its full JID is known before it first binds.
   ClientConfig rx = MakeClientConfig(module_, module_.peer, target_, "xmpp_probe-failover-rx");
   ClientConfig tx = MakeClientConfig(module_, module_.account, target_, "xmpp_probe-failover-tx");
-  rx.auto_receipts = false;
+  // A suffix per run: two probes (the daemon and a drill) on the same accounts would
+  // otherwise share full JIDs, and the server resolves that by kicking one, back and forth.
+  rx.resource += "-" + std::to_string(run_id_ % 100000);
+  tx.resource += "-" + std::to_string(run_id_ % 100000);
   receiver_jid_ = rx.user + "@" + rx.domain + "/" + rx.resource;
   sessions_.push_back(std::make_unique<Session>(*this, "receiver", rx, false));
   sessions_.push_back(std::make_unique<Session>(*this, "sender", tx, true));
@@ -181,7 +188,7 @@ void FailoverRunner::Stop(std::chrono::milliseconds grace) {
     {
       std::lock_guard lock(mu_);
       bool pending = false;
-      for (const auto& [n, m] : messages_) pending = pending || (m.received == 0 && m.acked);
+      for (const auto& [n, m] : messages_) pending = pending || m.received == 0;
       if (!pending) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

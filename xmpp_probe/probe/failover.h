@@ -4,9 +4,11 @@
 // stream when the server still knows it. Outage = last success to first success after the
 // break; detection = last success to the moment the client noticed.
 //
-// "Lost" means the server acknowledged the message (XEP-0198 <a/>) and the receiver never got
-// it: the one failure a user cannot see or retry. Unacknowledged messages are resent after a
-// fresh login, so duplicates are counted too, and messages slower than delayed_after.
+// Messages carry XEP-0184 receipt requests and the sender behaves like a careful client: after
+// a fresh login it resends every message it holds no receipt for, since a server may have
+// acknowledged a stanza (XEP-0198 <a/>) and died before delivering it. "Lost" is what never
+// arrived even so; "resent" counts the messages that needed it (non-zero means the server
+// dropped or delayed messages it had accepted), duplicates and delays are counted too.
 #pragma once
 
 #include <atomic>
@@ -33,9 +35,11 @@ struct Outage {
 };
 
 struct FailoverStats {
-  std::uint64_t sent = 0, acked = 0, received = 0, lost = 0, duplicated = 0, delayed = 0, unconfirmed = 0;
+  std::uint64_t sent = 0, acked = 0, received = 0, receipts = 0, resent = 0;
+  std::uint64_t lost = 0, duplicated = 0, delayed = 0, unconfirmed = 0;
   std::uint64_t reconnect_attempts = 0, resumes = 0, fresh_logins = 0;
   bool sender_up = false, receiver_up = false;
+  std::string last_error;  // most recent connection failure, for operators
   std::vector<Outage> outages;  // newest last, bounded
   std::vector<double> delays;   // send -> receive seconds of recent messages (bounded)
 };
@@ -64,6 +68,7 @@ class FailoverRunner {
     std::uint32_t seq = 0;  // XEP-0198 sequence, 0 if none
     std::uint64_t epoch = 0;  // which fresh login that sequence belongs to
     bool acked = false;
+    bool receipt = false;
     int received = 0;
     Clock::time_point first_sent;
   };
@@ -72,7 +77,7 @@ class FailoverRunner {
   void SenderTick(XmppClient& client, Deadline deadline);
   void SenderFreshLogin(XmppClient& client, Deadline deadline);
   void UpdateAcks(const XmppClient& client);
-  void OnStanza(const Element& e);
+  void OnStanza(const Element& e, bool at_sender);
   void Settle(bool final_pass);
   void RecordOutage(const Outage& o);
 

@@ -1,6 +1,7 @@
 // Message accounting for the failover module: which numbered messages the server
 // acknowledged, which arrived, twice, late, or never.
 #include <charconv>
+#include <cstdlib>
 #include <sstream>
 
 #include "probe/failover.h"
@@ -40,7 +41,7 @@ void FailoverRunner::SenderTick(XmppClient& client, Deadline deadline) {
   m.sent_ns = NowNs();
   m.first_sent = Clock::now();
   client.SendMessage(to, "fo " + std::to_string(run_id_) + " " + std::to_string(n) + " " + std::to_string(m.sent_ns),
-                     "fo-" + std::to_string(n), false, deadline);
+                     "fo-" + std::to_string(n), true, deadline);
   std::lock_guard lock(mu_);
   m.seq = client.sm().enabled ? client.sm().outbound : 0;
   m.epoch = sender_epoch_;
@@ -49,9 +50,9 @@ void FailoverRunner::SenderTick(XmppClient& client, Deadline deadline) {
 }
 
 void FailoverRunner::SenderFreshLogin(XmppClient& client, Deadline deadline) {
-  // A new stream: what the old one never got acknowledged may not have reached the server.
-  // Send it again (a real client would), numbered as before, so a copy that did get through
-  // shows up as a duplicate rather than vanishing.
+  // A new stream: anything without a receipt may be gone, even if the server acknowledged
+  // it. Send it again (a careful client does), numbered as before, so a copy that did get
+  // through shows up as a duplicate rather than vanishing.
   std::vector<std::pair<std::uint64_t, std::int64_t>> resend;
   std::string to;
   {
@@ -59,13 +60,14 @@ void FailoverRunner::SenderFreshLogin(XmppClient& client, Deadline deadline) {
     ++sender_epoch_;
     to = receiver_jid_;
     for (const auto& [n, m] : messages_) {
-      if (!m.acked && m.received == 0) resend.emplace_back(n, m.sent_ns);
+      if (!m.receipt && Clock::now() - m.first_sent < kLostAfter) resend.emplace_back(n, m.sent_ns);
     }
   }
   for (const auto& [n, sent_ns] : resend) {
     client.SendMessage(to, "fo " + std::to_string(run_id_) + " " + std::to_string(n) + " " + std::to_string(sent_ns),
-                       "fo-" + std::to_string(n), false, deadline);
+                       "fo-" + std::to_string(n), true, deadline);
     std::lock_guard lock(mu_);
+    ++stats_.resent;
     auto it = messages_.find(n);
     if (it != messages_.end()) {
       it->second.seq = client.sm().enabled ? client.sm().outbound : 0;
@@ -98,8 +100,21 @@ void FailoverRunner::UpdateAcks(const XmppClient& client) {
   if (settle) Settle(false);
 }
 
-void FailoverRunner::OnStanza(const Element& e) {
+void FailoverRunner::OnStanza(const Element& e, bool at_sender) {
   if (e.name != "message") return;
+  if (at_sender) {
+    const Element* rcv = e.Child("received", kNsReceipts);
+    std::string id = rcv ? rcv->Attr("id") : std::string();
+    if (id.rfind("fo-", 0) != 0) return;
+    std::uint64_t n = std::strtoull(id.c_str() + 3, nullptr, 10);
+    std::lock_guard lock(mu_);
+    auto it = messages_.find(n);
+    if (it != messages_.end() && !it->second.receipt) {
+      it->second.receipt = true;
+      ++stats_.receipts;
+    }
+    return;
+  }
   const Element* body = e.Child("body");
   std::uint64_t run = 0, n = 0;
   std::int64_t sent_ns = 0;
@@ -127,7 +142,7 @@ void FailoverRunner::Settle(bool final_pass) {
     if (m.received == 0 && (final_pass || age > kLostAfter)) {
       ++(m.acked ? stats_.lost : stats_.unconfirmed);
       it = messages_.erase(it);
-    } else if (m.received > 0 && age > (m.acked ? kForgetAfter : kLostAfter)) {
+    } else if (m.received > 0 && age > ((m.acked && m.receipt) ? kForgetAfter : kLostAfter)) {
       it = messages_.erase(it);
     } else {
       ++it;
