@@ -73,8 +73,8 @@ component_address() {
     epmd) echo "$PROXY_IP:4369" ;;
     mariadb1) echo "$XMPP1_IP:3306" ;;
     mariadb2) echo "$XMPP2_IP:3306" ;;
-    ejabberd1) echo "$XMPP1_IP:5222 c2s :5223 tls :5224 lb :5280 api" ;;
-    ejabberd2) echo "$XMPP2_IP:5222 c2s :5223 tls :5224 lb :5280 api" ;;
+    ejabberd1) echo "$XMPP1_IP:5222 c2s :5223 tls :5224 lb :5280 api :5443 upload" ;;
+    ejabberd2) echo "$XMPP2_IP:5222 c2s :5223 tls :5224 lb :5280 api :5443 upload" ;;
     haproxy) echo "$PROXY_IP:5222 (c2s) :8404 (/metrics)" ;;
     prometheus) echo "http://$PROXY_IP:9090" ;;
     alertmanager) echo "http://$PROXY_IP:9093" ;;
@@ -187,15 +187,16 @@ secret() {
   cat "$f"
 }
 
-# render TEMPLATE OUT KEY=VALUE...: replaces @KEY@ by VALUE. Values are hex secrets, paths and
-# addresses; '|' and '&' would break the sed expression, so they are refused.
+# render TEMPLATE OUT KEY=VALUE...: replaces @KEY@ by VALUE (a literal \n in VALUE becomes a
+# line break). Values are hex secrets, paths and addresses; '|' and '&' would break the sed
+# expression, so they are refused.
 render() {
   local tpl=$1 out=$2 expr=() kv k v
   shift 2
   [ -r "$tpl" ] || die "template $tpl not found"
   for kv in "$@"; do
     k=${kv%%=*} v=${kv#*=}
-    case $v in *'|'* | *'&'* | *\\*) die "render: unsafe value for $k" ;; esac
+    case $v in *'|'* | *'&'*) die "render: unsafe value for $k" ;; esac
     expr+=(-e "s|@$k@|$v|g")
   done
   sed "${expr[@]}" "$tpl" >"$out.tmp" && mv "$out.tmp" "$out"

@@ -30,10 +30,11 @@ ej_render() {
   mkdir -p "$dir/conf" "$dir/spool" "$dir/logs" "$dir/upload"
   render "$TEMPLATE_DIR/ejabberd.yml" "$dir/conf/ejabberd.yml" \
     NODE_INDEX="$n" NODE_IP="$ip" DOMAIN="$DOMAIN" CERTFILE="$TLS_DIR/$DOMAIN.pem" \
-    SQL_PASSWORD="$(secret mariadb-ejabberd.password)" UPLOAD_DIR="$dir/upload"
+    SQL_PASSWORD="$(secret mariadb-ejabberd.password)" UPLOAD_DIR="$dir/upload" \
+    API_IP="$ip" METRICS_IP="$ip" UPLOAD_URL="https://$ip:5443/upload"
   render "$TEMPLATE_DIR/ejabberdctl.cfg" "$dir/conf/ejabberdctl.cfg" \
     NODE_INDEX="$n" NODE_NAME="$(ej_node "$comp")" NODE_IP="$ip" CONF_DIR="$dir/conf" \
-    PID_FILE="$dir/ejabberd.pid"
+    PID_FILE="$dir/ejabberd.pid" EPMD_ADDRESS="$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
   # The cookie goes in an args file, not on the command line where ps would show it.
   render "$TEMPLATE_DIR/vm.args" "$dir/conf/vm.args" COOKIE="$(secret erlang.cookie)"
   cp /etc/ejabberd/inetrc "$dir/conf/inetrc"

@@ -36,28 +36,25 @@ mariadb_init_datadir() {
   fi
 }
 
-mariadb_spawn() {
-  local comp=$1 n dir ip
-  n=$(node_index "$comp")
+mariadb_render() {
+  local comp=$1 dir
   dir=$(mariadb_dir "$comp")
-  ip=$(node_ip "$comp")
-  # --skip-name-resolve: otherwise a peer connecting from 127.0.0.x is seen as localhost and
-  # 'repl'@'127.0.0.%' is denied. Interleaved auto-increment keeps the two masters' keys apart.
-  spawn "$comp" "$dir/stdout.log" \
-    mariadbd --no-defaults --user=mysql \
-      --datadir="$dir/data" --socket="$dir/mariadbd.sock" --pid-file="$dir/mariadbd.pid" \
-      --log-error="$dir/error.log" \
-      --bind-address="$ip" --port=3306 --skip-name-resolve \
-      --server-id="$n" --log-bin=mariadb-bin --relay-log=relay-bin --binlog-format=ROW \
-      --expire-logs-days=7 --report-host="$ip" \
-      --auto-increment-increment=2 --auto-increment-offset="$n" \
-      --slave-net-timeout=10 \
-      --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-      --innodb-buffer-pool-size=64M --performance-schema=OFF --max-connections=200
+  mkdir -p "$dir"
+  render "$TEMPLATE_DIR/mariadb.cnf" "$dir/mariadb.cnf" \
+    NODE_INDEX="$(node_index "$comp")" NODE_IP="$(node_ip "$comp")" \
+    LOCAL_PATHS="datadir = $dir/data\nsocket = $dir/mariadbd.sock\npid-file = $dir/mariadbd.pid\nlog-error = $dir/error.log" \
+    LOCAL_TUNING="# Small footprint: two instances share one machine.\ninnodb-buffer-pool-size = 64M\nperformance-schema = OFF"
+}
+
+mariadb_spawn() {
+  local comp=$1
+  spawn "$comp" "$(mariadb_dir "$comp")/stdout.log" \
+    mariadbd --defaults-file="$(mariadb_dir "$comp")/mariadb.cnf" --user=mysql
 }
 
 mariadb_start() {
   local comp=$1
+  mariadb_render "$comp"
   mariadb_init_datadir "$comp"
   mariadb_spawn "$comp"
 }

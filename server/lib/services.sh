@@ -45,7 +45,8 @@ epmd_start() {
 haproxy_render() {
   mkdir -p "$RUN_DIR/haproxy"
   render "$TEMPLATE_DIR/haproxy.cfg" "$RUN_DIR/haproxy/haproxy.cfg" \
-    RUN_DIR="$RUN_DIR" PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" \
+    HAPROXY_SOCKET="$RUN_DIR/haproxy/admin.sock" STATS_IP="$PROXY_IP" LB_BIND_IP="$PROXY_IP" \
+    PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" \
     DOMAIN="$DOMAIN" RATE_LIMIT="${XMPPWATCH_HAPROXY_CONN_RATE:-300}" \
     SESSION_RATE="${XMPPWATCH_HAPROXY_SESSION_RATE:-200}"
 }
@@ -98,7 +99,8 @@ prometheus_link_rules() {
 prometheus_render() {
   mkdir -p "$RUN_DIR/prometheus/data"
   render "$TEMPLATE_DIR/prometheus.yml" "$RUN_DIR/prometheus/prometheus.yml" \
-    RUN_DIR="$RUN_DIR" PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP"
+    RULES_GLOB="$RUN_DIR/prometheus/rules/*.yml" STATS_IP="$PROXY_IP" \
+    PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP"
   prometheus_link_rules
 }
 

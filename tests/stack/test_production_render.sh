@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# server/production/render.sh turns the stack's templates into valid configuration for three
+# real hosts: HAProxy and Prometheus accept theirs, ejabberd.yml parses, no placeholder left.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+XMPPWATCH_SQL_PASSWORD=0123abcd "$root/server/production/render.sh" "$out" >/dev/null 2>&1
+fail=0 passed=0
+check() {
+  if "$@" >/dev/null 2>&1; then echo "ok: $*"; passed=$((passed + 1)); else echo "FAIL: $*"; fail=$((fail + 1)); fi
+}
+check haproxy -c -f "$out/vm1-proxy/etc/haproxy/haproxy.cfg"
+check promtool check config "$out/vm1-proxy/etc/prometheus/prometheus.yml"
+check amtool check-config "$out/vm1-proxy/etc/prometheus/alertmanager.yml"
+for vm in vm2-xmpp1 vm3-xmpp2; do
+  check /usr/bin/python3 -c 'import sys, yaml; yaml.safe_load(open(sys.argv[1]))' "$out/$vm/etc/ejabberd/ejabberd.yml"
+done
+check grep -q 'bind-address = 192.168.10.4' "$out/vm3-xmpp2/etc/mysql/mariadb.conf.d/60-xmppwatch.cnf"
+check grep -q 'ERLANG_NODE=ej2@192.168.10.4' "$out/vm3-xmpp2/etc/ejabberd/ejabberdctl.cfg"
+left=$(grep -rhoE '@[A-Z][A-Z0-9_]*@' "$out" | sort -u | tr '\n' ' ' || true)
+if [ -n "$left" ]; then echo "FAIL: placeholders left: $left"; fail=$((fail + 1)); else echo "ok: no placeholder left"; passed=$((passed + 1)); fi
+echo "$passed passed, $fail failed"
+[ "$fail" -eq 0 ]
