@@ -45,13 +45,7 @@ int Serve(const ServeOptions& opts) {
   if (opts.continuous) {
     for (const auto& [name, m] : config.modules) {
       if (m.prober != "failover" || !m.failover.continuous) continue;
-      try {
-        failover = std::make_unique<FailoverRunner>(m, "");
-      } catch (const std::exception& e) {
-        // Missing credentials must not keep the one-shot probes from serving.
-        xw::log::Warn("failover module not started", {{"module", name}, {"err", e.what()}});
-        break;
-      }
+      failover = std::make_unique<FailoverRunner>(m, "");
       failover->OnOutage([&failover_metrics](const Outage& o) {
         failover_metrics.Observe(o);
         xw::log::Info("failover outage", {{"session", o.session},
@@ -61,7 +55,14 @@ int Serve(const ServeOptions& opts) {
                                           {"resumed", o.resumed ? "true" : "false"},
                                           {"cause", o.cause}});
       });
-      failover->Start();
+      try {
+        failover->Start();
+      } catch (const std::exception& e) {
+        // Missing credentials must not keep the one-shot probes from serving.
+        xw::log::Warn("failover module not started", {{"module", name}, {"err", e.what()}});
+        failover.reset();
+        break;
+      }
       xw::log::Info("failover module running", {{"module", name}, {"target", m.target}});
       break;
     }

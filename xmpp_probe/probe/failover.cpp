@@ -75,6 +75,11 @@ class FailoverRunner::Session {
     SetUp(false);
     client_.Close(Clock::now());
     if (in_outage_) return;
+    if (!ever_up_) {
+      // Not up yet, so no outage to time; keep backing off instead of hammering the server.
+      first_attempt_ = false;
+      return;
+    }
     in_outage_ = true;
     down_since_ = last_success_;
     outage_ = Outage{};
@@ -130,7 +135,8 @@ class FailoverRunner::Session {
       outage_.resumed = resumed;
       connected_ = true;
       SetUp(true);
-      if (last_success_ == Clock::time_point{}) last_success_ = Clock::now();
+      if (!ever_up_) last_success_ = Clock::now();
+      ever_up_ = true;
       return true;
     } catch (const ProbeError& e) {
       client_.Close(Clock::now());
@@ -150,7 +156,8 @@ class FailoverRunner::Session {
   bool connected_ = false;
   bool first_attempt_ = true;
   bool in_outage_ = false;
-  std::chrono::milliseconds backoff_{50};
+  bool ever_up_ = false;
+  std::chrono::milliseconds backoff_ = runner_.module_.failover.backoff_initial;
   std::string ping_id_;
   Clock::time_point ping_sent_;
   Clock::time_point last_success_{};
