@@ -78,6 +78,16 @@ int Drill(const DrillOptions& opts) {
   auto killed_at = Clock::now();
   int kill_rc = RunCommand({opts.stack, "kill", opts.victim}, 30);
   bool recovered = false;
+  bool restarted = false;
+  int start_rc = -1;
+  double restart_s = 0;
+  auto restart = [&] {
+    std::cerr << "drill: restarting " << opts.victim << "\n";
+    auto restart_at = Clock::now();
+    start_rc = RunCommand({opts.stack, "start", opts.victim}, 120);
+    restart_s = SecondsSince(restart_at);
+    restarted = true;
+  };
   for (int i = 0; i < 100000 && SecondsSince(killed_at) < opts.max_outage; ++i) {
     auto s = runner.Snapshot();
     // Both sessions noticed and came back (each logs one outage), or nothing broke at all.
@@ -85,6 +95,9 @@ int Drill(const DrillOptions& opts) {
       recovered = true;
       break;
     }
+    // A victim the service cannot route around (the load balancer itself) comes back only
+    // when restarted: do that on schedule and keep measuring.
+    if (!restarted && opts.restart_after > 0 && SecondsSince(killed_at) >= opts.restart_after) restart();
     Sleep(0.05);
   }
   if (!recovered) {
@@ -93,10 +106,7 @@ int Drill(const DrillOptions& opts) {
   }
   double recovered_after = SecondsSince(killed_at);
   Sleep(opts.settle);
-  std::cerr << "drill: restarting " << opts.victim << "\n";
-  auto restart_at = Clock::now();
-  int start_rc = RunCommand({opts.stack, "start", opts.victim}, 120);
-  double restart_s = SecondsSince(restart_at);
+  if (!restarted) restart();
   Sleep(opts.settle);
   runner.Stop(std::chrono::seconds(5));
   FailoverStats s = runner.Snapshot();

@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   drill_cmd->add_option("--warmup", drill.warmup, "Seconds of steady state before the kill")->capture_default_str();
   drill_cmd->add_option("--max-outage", drill.max_outage, "Give up waiting for recovery after this")->capture_default_str();
   drill_cmd->add_option("--settle", drill.settle, "Seconds to wait after recovery and after restart")->capture_default_str();
+  drill_cmd->add_option("--restart-after", drill.restart_after,
+                        "Restart the victim this many seconds after the kill even if not recovered (e.g. haproxy)");
   drill_cmd->add_flag("--json", drill.json, "Print the report as one JSON object");
 
   xp::LoadOptions load;

@@ -34,6 +34,7 @@ struct DrillOptions {
   std::string stack = "server/stack";  // the launcher
   std::string victim = "ej1";
   double warmup = 3, max_outage = 30, settle = 3;
+  double restart_after = 0;  // > 0: restart the victim this long after the kill, recovered or not
   bool json = false;
 };
 // Kills the primary through the launcher, measures, restarts it, prints the report.
