@@ -3,7 +3,7 @@
 a new login through the load balancer must land on node 2 within the budget; node 1 then
 comes back and rejoins the cluster. Every drill leaves the stack healthy.
 
-usage: test_failover.py kill|stop
+usage: test_failover.py kill|stop|both
 Budgets (seconds, from the signal to a bound session): XMPPWATCH_FAILOVER_KILL_BUDGET (1.0),
 XMPPWATCH_FAILOVER_STOP_BUDGET (3.0).
 """
@@ -82,8 +82,22 @@ def test_sigstop_node1():
     asyncio.run(rejoined_and_primary())
 
 
+def test_both_nodes_crash():
+    """Node 1 dies, then node 2 (the last Mnesia node down): `up` must bring the cluster back
+    even though node 1 alone would wait for node 2's tables."""
+    wait_stack_healthy()
+    s.signal_component("ejabberd1", signal.SIGKILL)
+    time.sleep(1)
+    s.signal_component("ejabberd2", signal.SIGKILL)
+    t0 = time.monotonic()
+    s.stack("up", timeout=300)
+    wait_stack_healthy()
+    s.say(f"both nodes killed: `up` restored the cluster {s.cluster(1)} in {time.monotonic() - t0:.1f} s")
+    asyncio.run(rejoined_and_primary())
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
-    tests = {"kill": [test_kill_node1], "stop": [test_sigstop_node1],
-             "all": [test_kill_node1, test_sigstop_node1]}[which]
+    tests = {"kill": [test_kill_node1], "stop": [test_sigstop_node1], "both": [test_both_nodes_crash],
+             "all": [test_kill_node1, test_sigstop_node1, test_both_nodes_crash]}[which]
     s.run(tests)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import ssl
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -157,8 +158,58 @@ async def test_certificate_is_verified():
         pass
 
 
+def test_connection_rate_limit():
+    """HAProxy refuses a client address that opens more than the limit (300 per 10 s locally)
+    of new connections. From a random 127.0.0.x of its own, so neither another test's address
+    nor an earlier run's stick-table entry gets in the way."""
+    import random  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+    limit = int(os.environ.get("XMPPWATCH_HAPROXY_CONN_RATE", "300"))
+    src = f"127.0.0.{random.randint(10, 250)}"
+    socks, refused = [], 0
+    try:
+        for _ in range(limit + 40):
+            c = socket.socket()
+            c.settimeout(2)
+            c.bind((src, 0))
+            try:
+                c.connect(s.LB)
+            except OSError:
+                refused += 1
+                c.close()
+                continue
+            socks.append(c)
+        # connect() returns once the kernel has queued the connection; HAProxy accepts and
+        # refuses it a little later. A refused one is closed; an accepted one waits for our
+        # stream header. Look until the count settles (bounded).
+        deadline = time.monotonic() + 6
+        for c in socks:
+            c.setblocking(False)
+        closed = 0
+        while time.monotonic() < deadline:
+            closed = 0
+            for c in socks:
+                try:
+                    if c.recv(1, socket.MSG_PEEK) == b"":
+                        closed += 1
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed += 1
+            if refused + closed >= 40:
+                break
+            time.sleep(0.25)
+        refused += closed
+    finally:
+        for c in socks:
+            c.close()
+    s.say(f"{limit + 40} connections from {src} in a burst: {refused} refused by the rate limit")
+    assert 30 <= refused <= 45, f"{refused} of {limit + 40} refused, expected about 40 (limit {limit})"
+
+
 if __name__ == "__main__":
     s.run([test_login_through_lb_starttls_scram, test_message_node1_user_to_node2_user,
            test_offline_message_delivered_at_next_login, test_carbons_to_two_resources,
            test_direct_tls_port_5223, test_wrong_password_refused,
-           test_no_plaintext_auth_and_starttls_required, test_certificate_is_verified])
+           test_no_plaintext_auth_and_starttls_required, test_certificate_is_verified,
+           test_connection_rate_limit])
