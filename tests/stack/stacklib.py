@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -300,5 +299,3 @@ def run(tests):
     print(f"{passed} passed, {failed} failed", flush=True)
     sys.exit(1 if failed else 0)
 
-
-__all__ = [n for n in dir() if not n.startswith("_")] + ["signal"]

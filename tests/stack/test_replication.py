@@ -23,7 +23,7 @@ def test_threads_running_both_ways():
 def test_row_written_on_each_side_appears_on_the_other():
     s.sql(1, f"CREATE TABLE IF NOT EXISTS {TABLE} (id INT AUTO_INCREMENT PRIMARY KEY, "
              "origin INT NOT NULL, token VARCHAR(64) NOT NULL) ENGINE=InnoDB")
-    s.wait_for("the test table on mariadb2", lambda: s.sql(2, f"SHOW TABLES FROM xmppwatch LIKE 'stack_test'"), 10)
+    s.wait_for("the test table on mariadb2", lambda: s.sql(2, "SHOW TABLES FROM xmppwatch LIKE 'stack_test'"), 10)
     for writer in (1, 2):
         reader = 3 - writer
         token = uuid.uuid4().hex

@@ -90,8 +90,6 @@ async def test_carbons_to_two_resources():
 
 
 async def test_direct_tls_port_5223():
-    import slixmpp  # noqa: PLC0415
-
     c = s._client_class()("alice", "tls5223")
     done = asyncio.get_running_loop().create_future()
     c.add_event_handler("session_start", lambda _: done.done() or done.set_result(True))
@@ -102,7 +100,6 @@ async def test_direct_tls_port_5223():
         assert c.tls_version() is not None
     finally:
         await s.close(c)
-    del slixmpp
 
 
 async def test_wrong_password_refused():
