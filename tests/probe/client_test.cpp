@@ -83,9 +83,8 @@ TEST(Client, ConnectRefused) {
   EXPECT_EQ(LoginOutcome(Config("127.0.0.1:" + std::to_string(test::UnusedPort()))), Outcome::kConnectRefused);
 }
 
-TEST(Client, UnresolvableNameIsDnsError) {
-  EXPECT_EQ(LoginOutcome(Config("no-such-host.invalid:5222")), Outcome::kDnsError);
-}
+// No test resolves a name: the machine's resolver is not on loopback, and unit tests send
+// nothing beyond 127.0.0.0/8. Targets here are numeric, which getaddrinfo answers locally.
 
 TEST(Hostile, SilentServerTimesOut) {
   FakeServer server([](FakeConn& c) { c.WaitClosed(5s); });
