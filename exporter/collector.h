@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,13 @@ struct CollectorContext {
 // node_scrape_collector_success{collector=...} 0 and serves every other collector.
 // Collect() may be called from several scrapes at once: guard any state it keeps.
 class Collector : public prometheus::Collectable {};
+
+// Thrown by a collector whose source does not exist on this host (no /proc/mdstat, no
+// /sys/class/hwmon, conntrack not loaded). node_exporter's ErrNoData: success is 0 as there,
+// but it is logged at debug level only, since nothing is wrong.
+struct NoDataError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct CollectorFlag {
   std::string name;  // e.g. "collector.filesystem.mount-timeout"

@@ -20,6 +20,9 @@ std::vector<prometheus::MetricFamily> NodeScraper::Collect() const {
     try {
       auto families = collector->Collect();
       for (auto& f : families) out.push_back(std::move(f));
+    } catch (const NoDataError& e) {
+      ok = false;
+      log::Debug("collector returned no data", {{"collector", name}, {"err", e.what()}});
     } catch (const std::exception& e) {
       ok = false;
       log::Error("collector failed", {{"collector", name}, {"err", e.what()}});

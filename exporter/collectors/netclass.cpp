@@ -1,0 +1,125 @@
+// node_network_* device properties from /sys/class/net/<iface>/: up, info, carrier, mtu,
+// speed and the rest, as node_exporter's netclass collector (sysfs variant) names them.
+#include <algorithm>
+#include <filesystem>
+
+#include "collector.h"
+#include "match_cache.h"
+#include "metric_family.h"
+#include "procfs/sys_value.h"
+#include "web_config.h"
+
+namespace xw::exporter {
+namespace {
+
+struct Property {
+  const char* file;    // attribute under /sys/class/net/<iface>/
+  const char* metric;  // node_network_<metric>
+  bool counter;
+};
+
+// node_exporter's order; speed_bytes is derived from "speed" separately.
+constexpr Property kProperties[] = {
+    {"addr_assign_type", "address_assign_type", false},
+    {"carrier", "carrier", false},
+    {"carrier_changes", "carrier_changes_total", true},
+    {"carrier_up_count", "carrier_up_changes_total", true},
+    {"carrier_down_count", "carrier_down_changes_total", true},
+    {"dev_id", "device_id", false},
+    {"dormant", "dormant", false},
+    {"flags", "flags", false},
+    {"ifindex", "iface_id", false},
+    {"iflink", "iface_link", false},
+    {"link_mode", "iface_link_mode", false},
+    {"mtu", "mtu_bytes", false},
+    {"name_assign_type", "name_assign_type", false},
+    {"netdev_group", "net_dev_group", false},
+    {"tx_queue_len", "transmit_queue_length", false},
+    {"type", "protocol_type", false},
+};
+
+class NetclassCollector : public Collector {
+ public:
+  explicit NetclassCollector(const CollectorContext& ctx)
+      : dir_(ctx.paths.Sys("class/net")),
+        ignored_(ctx.Option("collector.netclass.ignored-devices"), "collector.netclass.ignored-devices") {
+    const auto& v = ctx.Option("collector.netclass.ignore-invalid-speed");
+    if (v != "true" && v != "false") {
+      throw ConfigError("--collector.netclass.ignore-invalid-speed: expected true or false, got '" + v + "'");
+    }
+    ignore_invalid_speed_ = v == "true";
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::error_code ec;
+    std::filesystem::directory_iterator it(dir_, ec);
+    if (ec) throw NoDataError(dir_ + ": " + ec.message());
+    std::vector<std::string> devices;
+    for (const auto& entry : it) {
+      // bonding_masters is a plain file among the device links.
+      if (entry.is_regular_file(ec)) continue;
+      const std::string name = entry.path().filename().string();
+      if (!ignored_.Matches(name)) devices.push_back(name);
+    }
+    std::sort(devices.begin(), devices.end());
+
+    auto up = Gauge("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.");
+    auto info = Gauge("node_network_info", "Non-numeric data from /sys/class/net/<iface>, value is always 1.");
+    std::vector<Family> props;
+    for (const auto& p : kProperties) {
+      const std::string help = std::string("Network device property: ") + p.metric;
+      props.push_back(p.counter ? Counter(std::string("node_network_") + p.metric, help)
+                                : Gauge(std::string("node_network_") + p.metric, help));
+    }
+    auto speed = Gauge("node_network_speed_bytes", "Network device property: speed_bytes");
+
+    for (const auto& dev : devices) {
+      const std::string base = dir_ + "/" + dev + "/";
+      const Labels labels{{"device", dev}};
+      const std::string operstate = ReadAttribute(base + "operstate").value_or("");
+      up.Add(operstate == "up" ? 1 : 0, labels);
+      info.Add(1, {{"device", dev},
+                   {"address", ReadAttribute(base + "address").value_or("")},
+                   {"broadcast", ReadAttribute(base + "broadcast").value_or("")},
+                   {"duplex", ReadAttribute(base + "duplex").value_or("")},
+                   {"operstate", operstate},
+                   {"ifalias", ReadAttribute(base + "ifalias").value_or("")}});
+      for (std::size_t i = 0; i < std::size(kProperties); ++i) {
+        // Unreadable (EINVAL on a down link) or unparsable: absent, as in node_exporter.
+        const auto text = ReadAttribute(base + kProperties[i].file);
+        if (!text) continue;
+        if (const auto v = ParseCInt(*text)) props[i].Add(static_cast<double>(*v), labels);
+      }
+      if (const auto text = ReadAttribute(base + "speed")) {
+        // Virtual NICs report -1 (unknown); node_exporter 1.5 still exports it unless told not to.
+        if (const auto mbps = ParseCInt(*text); mbps && (*mbps >= 0 || !ignore_invalid_speed_)) {
+          speed.Add(static_cast<double>(*mbps * 1000 * 1000 / 8), labels);
+        }
+      }
+    }
+    std::vector<prometheus::MetricFamily> out;
+    Emit(out, std::move(up));
+    Emit(out, std::move(info));
+    for (auto& f : props) Emit(out, std::move(f));
+    Emit(out, std::move(speed));
+    return out;
+  }
+
+ private:
+  std::string dir_;
+  MatchCache ignored_;
+  bool ignore_invalid_speed_ = false;
+};
+
+const CollectorRegistrar kRegistrar({
+    .name = "netclass",
+    .enabled_by_default = true,
+    .help = "Network device properties from /sys/class/net",
+    .flags = {{"collector.netclass.ignored-devices", "^$", "Regexp of net devices to ignore for netclass collector"},
+              {"collector.netclass.ignore-invalid-speed", "false",
+               "true: leave out node_network_speed_bytes where the speed is invalid (-1)"}},
+    .make = [](const CollectorContext& ctx) { return std::make_unique<NetclassCollector>(ctx); },
+});
+
+}  // namespace
+}  // namespace xw::exporter

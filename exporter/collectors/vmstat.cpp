@@ -1,0 +1,51 @@
+// node_vmstat_* from /proc/vmstat, untyped as node_exporter exports them, filtered by
+// --collector.vmstat.fields.
+#include "collector.h"
+#include "match_cache.h"
+#include "metric_family.h"
+#include "text_file.h"
+
+namespace xw::exporter {
+namespace {
+
+class VmstatCollector : public Collector {
+ public:
+  explicit VmstatCollector(const CollectorContext& ctx)
+      : path_(ctx.paths.Proc("vmstat")), fields_(ctx.Option("collector.vmstat.fields"), "collector.vmstat.fields") {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const std::string text = ReadFile(path_);
+    std::vector<prometheus::MetricFamily> out;
+    std::size_t line_no = 0;
+    for (auto line : Lines(text)) {
+      ++line_no;
+      const auto f = Fields(line);
+      if (f.empty()) continue;
+      const std::string where = path_ + " line " + std::to_string(line_no);
+      if (f.size() != 2) throw ParseError(where + ": expected 'name value'");
+      // Parsed before filtering: a malformed file fails whatever fields are selected.
+      const double v = DoubleOrThrow(f[1], where);
+      const std::string name(f[0]);
+      if (!fields_.Matches(name)) continue;
+      Emit(out, Family("node_vmstat_" + name, "/proc/vmstat information field " + name + ".",
+                       prometheus::MetricType::Untyped)
+                    .Add(v));
+    }
+    return out;
+  }
+
+ private:
+  std::string path_;
+  MatchCache fields_;
+};
+
+const CollectorRegistrar kRegistrar({
+    .name = "vmstat",
+    .enabled_by_default = true,
+    .help = "Virtual memory statistics from /proc/vmstat",
+    .flags = {{"collector.vmstat.fields", "^(oom_kill|pgpg|pswp|pg.*fault).*", "Regexp of fields to return"}},
+    .make = [](const CollectorContext& ctx) { return std::make_unique<VmstatCollector>(ctx); },
+});
+
+}  // namespace
+}  // namespace xw::exporter
