@@ -157,15 +157,36 @@ exporter_start() {
   local comp=$1 ip
   ip=$(exporter_ip "$comp")
   mkdir -p "$RUN_DIR/$comp"
-  # The exporter's own defaults name the services (ejabberd=beam.smp, mariadb=mariadbd,
-  # haproxy=haproxy). Flags for collectors that are still to come (ejabberd API, MariaDB,
-  # mod_metrics UDP) can be passed without editing this file: XMPPWATCH_EXPORTER_FLAGS.
+  local -a host=()
+  case $comp in
+    exporter1)
+      # Process names are /proc/PID/comm, cut at 15 characters (prometheus-alertmanager).
+      host=(--collector.service.names="haproxy=haproxy,prometheus=prometheus,alertmanager=prometheus-aler,probe=xmpp_probe") ;;
+    exporter2 | exporter3)
+      # A chat host: its own ejabberd node (API, mod_metrics datagrams, log) and MariaDB.
+      # Both nodes run on this one machine, so each service is told apart by its command line.
+      local n=1 node
+      [ "$comp" = exporter3 ] && n=2
+      node=$(ej_node "ejabberd$n")
+      host=(
+        --collector.service.names="ejabberd=beam.smp:$node,mariadb=mariadbd:$(mariadb_dir "mariadb$n")/"
+        --collector.ejabberd --collector.ejabberd.api-url="http://$ip:5280/api"
+        --collector.ejabberd.cluster-members="$(ej_node ejabberd1),$(ej_node ejabberd2)"
+        --collector.ejabberd_metrics --collector.ejabberd_metrics.listen-address="$ip:11111"
+        --collector.ejabberd_auth --collector.ejabberd_auth.log-file="$RUN_DIR/ejabberd$n/logs/ejabberd.log"
+        --collector.mysql --collector.mysql.address="$ip:3306"
+        --collector.mysql.credentials-file="$SECRETS_DIR/mariadb-exporter.cnf"
+        # Every 50 ms, so the lag it measures is good to well under 100 ms.
+        --collector.mysql.heartbeat-interval=0.05
+      ) ;;
+  esac
+  # Extra flags for experiments, without editing this file.
   local -a extra=()
   read -r -a extra <<<"${XMPPWATCH_EXPORTER_FLAGS:-}"
   spawn "$comp" "$(component_log "$comp")" "$EXPORTER_BIN" \
     --web.listen-address="$ip:9100" \
     --collector.processes \
-    "${extra[@]}"
+    "${host[@]}" "${extra[@]}"
 }
 
 exporter_healthy() { is_running "$1" && http_ok "http://$(exporter_ip "$1"):9100/metrics"; }
