@@ -51,6 +51,7 @@ std::vector<ParsedFamily> ParseExposition(std::string_view text) {
   std::map<std::string, std::string> types;   // declared TYPEs
   std::set<std::string> with_samples;         // families that already have samples
   std::set<std::string> series_seen;
+  std::set<std::string> with_help;
   auto family = [&](const std::string& name) -> ParsedFamily& {
     auto [it, inserted] = index.emplace(name, families.size());
     if (inserted) families.push_back(ParsedFamily{name, "", "untyped", {}});
@@ -89,6 +90,7 @@ std::vector<ParsedFamily> ParseExposition(std::string_view text) {
               help.push_back(raw[i]);
             }
           }
+          if (!with_help.insert(name).second) throw ParseError(where + ": second HELP line for '" + name + "'");
           family(name).help = std::move(help);
         }
       }
@@ -122,6 +124,9 @@ std::vector<ParsedFamily> ParseExposition(std::string_view text) {
           if (c == '\\') {
             if (i >= line.size()) break;
             char e = line[i++];
+            if (e != 'n' && e != '\\' && e != '"') {
+              throw ParseError(where + ": invalid escape sequence '\\" + std::string(1, e) + "' in label value");
+            }
             value.push_back(e == 'n' ? '\n' : e);
           } else if (c == '"') {
             closed = true;
@@ -141,8 +146,18 @@ std::vector<ParsedFamily> ParseExposition(std::string_view text) {
     if (rest.empty() || rest.size() > 2) throw ParseError(where + ": expected a value (and optional timestamp)");
     s.value = ParseValue(rest[0], where);
     if (rest.size() == 2 && !ToInt64(rest[1])) throw ParseError(where + ": invalid timestamp");
+    s.has_timestamp = rest.size() == 2;
     if (!series_seen.insert(series_key).second) throw ParseError(where + ": duplicate series " + s.name);
     const std::string fam = FamilyOf(s.name, types);
+    if (const auto t = types.find(fam); t != types.end()) {
+      if (t->second == "histogram" && s.name == fam + "_bucket" && !s.labels.contains("le")) {
+        throw ParseError(where + ": histogram bucket without an 'le' label");
+      }
+      if (t->second == "summary" && s.name == fam && !s.labels.contains("quantile")) {
+        throw ParseError(where + ": summary quantile without a 'quantile' label");
+      }
+      if (t->second == "histogram" && s.name == fam) throw ParseError(where + ": histogram sample without a suffix");
+    }
     with_samples.insert(fam);
     family(fam).samples.push_back(std::move(s));
   }

@@ -15,6 +15,7 @@ struct ParsedSample {
   std::string name;
   std::map<std::string, std::string> labels;
   double value = 0;
+  bool has_timestamp = false;  // node_exporter's textfile collector rejects client-side timestamps
 };
 
 struct ParsedFamily {
@@ -25,7 +26,9 @@ struct ParsedFamily {
 };
 
 // Throws ParseError("line N: ...") on malformed input: bad names, unterminated label values,
-// unparsable values, a TYPE after samples of that family, duplicate series.
+// escapes other than \\ \" \n in label values, unparsable values, a TYPE after samples of that
+// family, a second HELP or TYPE for a family, duplicate series, a histogram bucket without
+// "le" or a summary quantile without "quantile".
 std::vector<ParsedFamily> ParseExposition(std::string_view text);
 
 bool IsValidMetricName(std::string_view name);
