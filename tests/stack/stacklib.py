@@ -197,10 +197,12 @@ def _client_class():
     return Client
 
 
-async def login(user, resource=None, addr=LB, timeout=10.0, presence=True):
+async def login(user, resource=None, addr=LB, timeout=10.0, presence=True, plugins=()):
     """Connects with STARTTLS + SCRAM-SHA-256 and binds a resource. Raises LoginFailed."""
     Client = _client_class()
     c = Client(user, resource or "t-" + uuid.uuid4().hex[:8])
+    for p in plugins:
+        c.register_plugin(p)
     loop = asyncio.get_running_loop()
     done = loop.create_future()
 

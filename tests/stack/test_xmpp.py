@@ -155,6 +155,35 @@ async def test_certificate_is_verified():
         pass
 
 
+async def test_modules_announced():
+    """The modules the stack promises answer: carbons, ping, blocking, vCard on the server,
+    MAM and push on the account, MUC and HTTP upload services, stream management enabled."""
+    c = await s.login("alice", "disco", plugins=("xep_0030", "xep_0198"))
+    enabled = asyncio.get_running_loop().create_future()
+    try:
+        disco = c["xep_0030"]
+        server = set((await disco.get_info(jid=s.DOMAIN, timeout=5))["disco_info"]["features"])
+        for ns in ("urn:xmpp:carbons:2", "urn:xmpp:ping", "urn:xmpp:blocking", "vcard-temp",
+                   "jabber:iq:version", "msgoffline"):
+            assert ns in server, f"{ns} not announced by {s.DOMAIN}"
+        account = set((await disco.get_info(jid=f"alice@{s.DOMAIN}", timeout=5))["disco_info"]["features"])
+        for ns in ("urn:xmpp:mam:2", "urn:xmpp:push:0"):
+            assert ns in account, f"{ns} not announced on the account"
+        items = await disco.get_items(jid=s.DOMAIN, timeout=5)
+        services = {str(i[0]) for i in items["disco_items"]["items"]}
+        assert f"conference.{s.DOMAIN}" in services and f"upload.{s.DOMAIN}" in services, services
+        upload = await disco.get_info(jid=f"upload.{s.DOMAIN}", timeout=5)
+        assert "urn:xmpp:http:upload:0" in upload["disco_info"]["features"]
+        # Stream management (XEP-0198): slixmpp enables it when the server offers it.
+        if c["xep_0198"].enabled_out:
+            enabled.set_result(True)
+        else:
+            c.add_event_handler("sm_enabled", lambda _: enabled.done() or enabled.set_result(True))
+        await asyncio.wait_for(enabled, 5)
+    finally:
+        await s.close(c)
+
+
 def test_connection_rate_limit():
     """HAProxy refuses a client address that opens more than the limit (300 per 10 s locally)
     of new connections. From a random 127.0.0.x of its own, so neither another test's address
@@ -209,4 +238,4 @@ if __name__ == "__main__":
            test_offline_message_delivered_at_next_login, test_carbons_to_two_resources,
            test_direct_tls_port_5223, test_wrong_password_refused,
            test_no_plaintext_auth_and_starttls_required, test_certificate_is_verified,
-           test_connection_rate_limit])
+           test_modules_announced, test_connection_rate_limit])
