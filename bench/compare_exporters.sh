@@ -18,8 +18,11 @@ done
 command -v prometheus-node-exporter >/dev/null || { echo "prometheus-node-exporter is not installed" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 
-# node_exporter's default collectors that we also have (processes is off by default in both).
-collectors=(cpu diskstats filesystem loadavg meminfo netdev pressure stat time uname)
+# node_exporter's default collectors that we also have (processes and interrupts are off by
+# default in both).
+collectors=(arp conntrack cpu cpufreq diskstats edac entropy filefd filesystem hwmon loadavg mdadm meminfo
+  netclass netdev netstat os pressure schedstat selinux sockstat softnet stat textfile thermal_zone time timex
+  udp_queues uname vmstat)
 flags=(--collector.disable-defaults)
 for c in "${collectors[@]}"; do flags+=("--collector.$c"); done
 
