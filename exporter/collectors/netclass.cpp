@@ -74,23 +74,24 @@ class NetclassCollector : public Collector {
     auto speed = Gauge("node_network_speed_bytes", "Network device property: speed_bytes");
 
     for (const auto& dev : devices) {
-      const std::string base = dir_ + "/" + dev + "/";
+      const SysDir d(dir_ + "/" + dev);
+      if (!d.ok()) continue;  // went away since the listing
       const Labels labels{{"device", dev}};
-      const std::string operstate = ReadAttribute(base + "operstate").value_or("");
+      const std::string operstate = d.Read("operstate").value_or("");
       up.Add(operstate == "up" ? 1 : 0, labels);
       info.Add(1, {{"device", dev},
-                   {"address", ReadAttribute(base + "address").value_or("")},
-                   {"broadcast", ReadAttribute(base + "broadcast").value_or("")},
-                   {"duplex", ReadAttribute(base + "duplex").value_or("")},
+                   {"address", d.Read("address").value_or("")},
+                   {"broadcast", d.Read("broadcast").value_or("")},
+                   {"duplex", d.Read("duplex").value_or("")},
                    {"operstate", operstate},
-                   {"ifalias", ReadAttribute(base + "ifalias").value_or("")}});
+                   {"ifalias", d.Read("ifalias").value_or("")}});
       for (std::size_t i = 0; i < std::size(kProperties); ++i) {
         // Unreadable (EINVAL on a down link) or unparsable: absent, as in node_exporter.
-        const auto text = ReadAttribute(base + kProperties[i].file);
+        const auto text = d.Read(kProperties[i].file);
         if (!text) continue;
         if (const auto v = ParseCInt(*text)) props[i].Add(static_cast<double>(*v), labels);
       }
-      if (const auto text = ReadAttribute(base + "speed")) {
+      if (const auto text = d.Read("speed")) {
         // Virtual NICs report -1 (unknown); node_exporter 1.5 still exports it unless told not to.
         if (const auto mbps = ParseCInt(*text); mbps && (*mbps >= 0 || !ignore_invalid_speed_)) {
           speed.Add(static_cast<double>(*mbps * 1000 * 1000 / 8), labels);

@@ -1,7 +1,7 @@
 // node_netstat_* from /proc/net/netstat, /proc/net/snmp and /proc/net/snmp6: one untyped
 // family per protocol field (node_exporter does not type them), filtered by
 // --collector.netstat.fields.
-#include <map>
+#include <algorithm>
 
 #include "collector.h"
 #include "match_cache.h"
@@ -12,13 +12,42 @@ namespace xw::exporter {
 namespace {
 
 struct Stat {
+  std::string key;        // "TcpExt_ListenDrops": the metric name after node_netstat_
   std::string help_name;  // "TcpExtListenDrops": node_exporter's HELP joins without '_'
   double value;
 };
-using Stats = std::map<std::string, Stat>;  // "TcpExt_ListenDrops" -> stat, sorted for output
+
+// Keeps the fields the filter selects. Every value is parsed first, as node_exporter does: a
+// malformed file fails whatever fields are selected. The key is built in one reused buffer and
+// looked up in the filter's cache, so the several hundred unselected fields cost no allocation.
+class Selector {
+ public:
+  explicit Selector(const MatchCache& fields) : fields_(fields) {}
+
+  void Add(std::string_view proto, std::string_view name, double value) {
+    key_.assign(proto).append("_").append(name);
+    if (!fields_.Matches(key_)) return;
+    kept_.push_back({key_, std::string(proto) + std::string(name), value});
+  }
+  // Sorted by name; a field seen twice (a kernel printing a protocol in two files) keeps the last.
+  std::vector<Stat> Take() {
+    std::stable_sort(kept_.begin(), kept_.end(), [](const Stat& a, const Stat& b) { return a.key < b.key; });
+    std::vector<Stat> out;
+    for (auto& s : kept_) {
+      if (!out.empty() && out.back().key == s.key) out.back() = std::move(s);
+      else out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+ private:
+  const MatchCache& fields_;
+  std::string key_;
+  std::vector<Stat> kept_;
+};
 
 // netstat and snmp: a header line "Proto: A B C" followed by its values line "Proto: 1 2 3".
-void ParsePairs(const std::string& text, const std::string& path, Stats& out) {
+void ParsePairs(const std::string& text, const std::string& path, Selector& out) {
   std::vector<std::string_view> lines;
   for (auto line : Lines(text)) {
     if (!Trim(line).empty()) lines.push_back(line);
@@ -35,29 +64,23 @@ void ParsePairs(const std::string& text, const std::string& path, Stats& out) {
       throw ParseError(where + ": " + std::to_string(names.size() - 1) + " names but " +
                        std::to_string(values.size() - 1) + " values");
     }
-    const std::string proto(names[0].substr(0, names[0].size() - 1));
-    for (std::size_t k = 1; k < names.size(); ++k) {
-      // Values are parsed before filtering, as node_exporter does: a malformed file fails
-      // whatever fields are selected.
-      out[proto + "_" + std::string(names[k])] = {proto + std::string(names[k]), DoubleOrThrow(values[k], where)};
-    }
+    const auto proto = names[0].substr(0, names[0].size() - 1);
+    for (std::size_t k = 1; k < names.size(); ++k) out.Add(proto, names[k], DoubleOrThrow(values[k], where));
   }
 }
 
 // snmp6: "Ip6InReceives  817" lines; the protocol is the name up to and including its first '6'.
-void ParseSnmp6(const std::string& text, const std::string& path, Stats& out) {
+void ParseSnmp6(const std::string& text, const std::string& path, Selector& out) {
   std::size_t line_no = 0;
   for (auto line : Lines(text)) {
     ++line_no;
     const auto f = Fields(line);
     if (f.empty()) continue;
-    const std::string where = path + " line " + std::to_string(line_no);
-    if (f.size() != 2) throw ParseError(where + ": expected 'Name value'");
-    const double v = DoubleOrThrow(f[1], where);
+    const auto v = f.size() == 2 ? ToDouble(f[1]) : std::nullopt;
+    if (!v) throw ParseError(path + " line " + std::to_string(line_no) + ": expected 'Name value'");
     const auto six = f[0].find('6');
     if (six == std::string_view::npos) continue;
-    const std::string proto(f[0].substr(0, six + 1));
-    out[proto + "_" + std::string(f[0].substr(six + 1))] = {std::string(f[0]), v};
+    out.Add(f[0].substr(0, six + 1), f[0].substr(six + 1), *v);
   }
 }
 
@@ -70,16 +93,15 @@ class NetstatCollector : public Collector {
         fields_(ctx.Option("collector.netstat.fields"), "collector.netstat.fields") {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    Stats stats;
+    Selector stats(fields_);
     ParsePairs(ReadFile(netstat_), netstat_, stats);
     ParsePairs(ReadFile(snmp_), snmp_, stats);
     // Absent when IPv6 is disabled: not an error, as in node_exporter.
     if (auto text = ReadFileIfExists(snmp6_)) ParseSnmp6(*text, snmp6_, stats);
     std::vector<prometheus::MetricFamily> out;
-    for (const auto& [key, stat] : stats) {
-      if (!fields_.Matches(key)) continue;
-      Emit(out, Family("node_netstat_" + key, "Statistic " + stat.help_name + ".", prometheus::MetricType::Untyped)
-                    .Add(stat.value));
+    for (const auto& s : stats.Take()) {
+      Emit(out, Family("node_netstat_" + s.key, "Statistic " + s.help_name + ".", prometheus::MetricType::Untyped)
+                    .Add(s.value));
     }
     return out;
   }

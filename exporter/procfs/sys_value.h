@@ -33,8 +33,27 @@ inline std::optional<std::int64_t> ParseCInt(std::string_view s);
 inline std::optional<std::uint64_t> ParseHex(std::string_view s);
 
 // Header-only: small, and shared by several collectors without a CMake list entry.
-inline std::optional<std::string> ReadAttribute(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// A directory held open so its attributes are opened relative to it (openat): a device
+// directory under /sys/class/net is reached through a symlink, and resolving it once instead
+// of once per attribute halves the cost of reading twenty attributes.
+class SysDir {
+ public:
+  explicit SysDir(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
+  ~SysDir() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SysDir(const SysDir&) = delete;
+  SysDir& operator=(const SysDir&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  // Like ReadAttribute, for a file in this directory.
+  std::optional<std::string> Read(const char* name) const;
+
+ private:
+  int fd_;
+};
+
+namespace detail {
+inline std::optional<std::string> ReadFd(int fd) {
   if (fd < 0) return std::nullopt;
   // Attributes are at most a page; one read is what sysfs serves.
   char buf[4096];
@@ -45,6 +64,16 @@ inline std::optional<std::string> ReadAttribute(const std::string& path) {
   ::close(fd);
   if (n < 0) return std::nullopt;
   return std::string(Trim(std::string_view(buf, static_cast<std::size_t>(n))));
+}
+}  // namespace detail
+
+inline std::optional<std::string> ReadAttribute(const std::string& path) {
+  return detail::ReadFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+}
+
+inline std::optional<std::string> SysDir::Read(const char* name) const {
+  if (fd_ < 0) return std::nullopt;
+  return detail::ReadFd(::openat(fd_, name, O_RDONLY | O_CLOEXEC));
 }
 
 inline std::optional<double> ReadNumberIfExists(const std::string& path) {
