@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Installs every Debian package the project needs that is not installed yet.
 # Idempotent; the lists live in scripts/packages/*.txt (one package a line, # comments).
+# A line "package command" skips the package when that command is already on PATH: the
+# machine image may bring a tool from elsewhere (npm comes with its Node.js build, and
+# Debian's npm package conflicts with that).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-mapfile -t wanted < <(cat "$here"/packages/*.txt | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
+wanted=()
 missing=()
-for pkg in "${wanted[@]}"; do
+while read -r pkg cmd _; do
+  wanted+=("$pkg")
+  if [ -n "${cmd:-}" ] && command -v "$cmd" >/dev/null 2>&1; then
+    continue
+  fi
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi
-done
+done < <(sed -e 's/#.*//' "$here"/packages/*.txt | awk 'NF {print $1, $2}' | sort -u)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#wanted[@]} packages present"
   exit 0
