@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
 
 #include "client/scram.h"
 
@@ -91,8 +92,24 @@ std::string FakeConn::ReadUntil(const std::string& needle, std::chrono::millisec
 }
 
 bool FakeConn::Write(const std::string& data) {
+  std::lock_guard lock(write_mu_);
   if (ssl_) return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) == static_cast<int>(data.size());
   return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+}
+
+std::string FakeConn::ReadSome(std::chrono::milliseconds timeout) {
+  if (!buffer_.empty()) return std::exchange(buffer_, std::string());
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return {};
+  char buf[4096];
+  ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+void FakeConn::Kill() {
+  linger l{1, 0};  // RST, like a killed process's socket
+  setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  ::shutdown(fd_, SHUT_RDWR);
 }
 
 bool FakeConn::StartTls() {
@@ -134,6 +151,7 @@ FakeServer::~FakeServer() {
   stop_ = true;
   ::shutdown(listen_fd_, SHUT_RDWR);
   thread_.join();
+  for (auto& t : connections_) t.join();
   ::close(listen_fd_);
   if (tls_) SSL_CTX_free(tls_);
 }
@@ -147,8 +165,11 @@ void FakeServer::Run() {
     }
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) return;
-    FakeConn conn(fd, tls_);
-    script_(conn);
+    // Scripts are bounded by their own read timeouts, so every thread ends by itself.
+    connections_.emplace_back([this, fd] {
+      FakeConn conn(fd, tls_);
+      script_(conn);
+    });
   }
 }
 

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -31,7 +33,12 @@ class FakeConn {
   // Reads until `needle` is in the buffer; returns everything up to and including it and
   // keeps the rest. Empty string on EOF or after `timeout`.
   std::string ReadUntil(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Thread-safe: a router script writes to other connections than its own.
   bool Write(const std::string& data);
+  // Whatever arrives within `timeout` (after anything ReadUntil buffered); empty on EOF/timeout.
+  std::string ReadSome(std::chrono::milliseconds timeout);
+  // Resets the connection from any thread, as a crashing server would.
+  void Kill();
   bool StartTls();  // server-side handshake with the server's certificate
   // Blocks until the peer closes or `timeout` passes.
   void WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
@@ -42,6 +49,7 @@ class FakeConn {
   SSL_CTX* tls_;
   SSL* ssl_ = nullptr;
   std::string buffer_;
+  std::mutex write_mu_;
 };
 
 class FakeServer {
@@ -60,6 +68,7 @@ class FakeServer {
   SSL_CTX* tls_ = nullptr;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::vector<std::thread> connections_;  // one thread per accepted connection
 };
 
 // A port with nothing listening (bound, then closed again).

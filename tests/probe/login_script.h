@@ -2,6 +2,7 @@
 // for tests that need a full login without the real stack.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "client/scram.h"
@@ -27,6 +28,8 @@ struct LoginScript {
   enum class Tls { kNone, kStarttls, kDirect } tls = Tls::kNone;
   std::string password = "secret";
   bool sha256 = true;
+  // Optional: takes over after SASL success and the post-auth features (gets the user name).
+  std::function<void(FakeConn&, const std::string&)> after_auth;
 
   void operator()(FakeConn& c) const {
     if (tls == Tls::kDirect && !c.StartTls()) return;
@@ -45,7 +48,9 @@ struct LoginScript {
     std::string auth = c.ReadUntil("</auth>");
     if (auth.empty()) return;
     test::ScramServer scram(sha256, password);
-    std::string first = scram.ServerFirst(Base64Decode(Between(auth, "'>", "</auth>")));
+    std::string client_first = Base64Decode(Between(auth, "'>", "</auth>"));
+    std::string user = Between(client_first, ",n=", ",");
+    std::string first = scram.ServerFirst(client_first);
     c.Write("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + Base64Encode(first) + "</challenge>");
     std::string resp = c.ReadUntil("</response>");
     std::string final_msg = scram.ServerFinal(Base64Decode(Between(resp, ">", "</response>")));
@@ -58,6 +63,7 @@ struct LoginScript {
     if (c.ReadUntil(kClientHeaderEnd).empty()) return;
     c.Write(kHeader + "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
                       "<sm xmlns='urn:xmpp:sm:3'/></stream:features>");
+    if (after_auth) return after_auth(c, user);
     std::string bind = c.ReadUntil("</iq>");
     c.Write("<iq type='result' id='" + Between(bind, "id='", "'") +
             "'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>probe@good.example/r1</jid></bind></iq>");

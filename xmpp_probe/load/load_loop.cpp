@@ -213,7 +213,14 @@ void LoadLoop::ReadAll(Session& s) {
 
 void LoadLoop::Handle(Session& s, const Element& e) {
   using St = Session::St;
-  if (e.Is("error", kNsStreams)) return Fail(s, "stream_error");
+  if (e.Is("error", kNsStreams)) {
+    // Name the condition (policy-violation, connection-timeout, ...): it says whose limit hit.
+    std::string condition = "undefined";
+    for (const auto& c : e.children) {
+      if (c.name != "text") condition = c.name;
+    }
+    return Fail(s, "stream_error_" + condition);
+  }
   switch (s.st) {
     case St::kFeatures:
       if (!e.Is("features", kNsStreams)) return;

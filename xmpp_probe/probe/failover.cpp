@@ -130,7 +130,10 @@ class FailoverRunner::Session {
       {
         std::lock_guard lock(runner_.mu_);
         if (in_outage_) ++(resumed ? runner_.stats_.resumes : runner_.stats_.fresh_logins);
-        if (!sender_) runner_.receiver_jid_ = client_.jid();
+        if (!sender_) {
+          runner_.receiver_jid_ = client_.jid();
+          runner_.receiver_ever_up_ = true;
+        }
       }
       outage_.resumed = resumed;
       connected_ = true;
@@ -191,6 +194,8 @@ void FailoverRunner::Start() {
 void FailoverRunner::Stop(std::chrono::milliseconds grace) {
   if (threads_.empty()) return;
   sending_ = false;
+  // A tick that saw sending_ still true may be mid-send: let it finish and be recorded.
+  std::this_thread::sleep_for(std::min<Clock::duration>(grace, module_.failover.interval + std::chrono::milliseconds(50)));
   for (auto end = Clock::now() + grace; Clock::now() < end;) {
     {
       std::lock_guard lock(mu_);

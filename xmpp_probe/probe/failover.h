@@ -90,6 +90,7 @@ class FailoverRunner {
   std::map<std::uint64_t, Message> messages_;
   std::uint64_t next_n_ = 0;
   std::uint64_t sender_epoch_ = 0;
+  bool receiver_ever_up_ = false;
   Clock::time_point last_settle_;
   FailoverStats stats_;
   std::string receiver_jid_;

@@ -31,22 +31,26 @@ bool FailoverRunner::ParseBody(const std::string& body, std::uint64_t& run, std:
 
 void FailoverRunner::SenderTick(XmppClient& client, Deadline deadline) {
   std::uint64_t n;
-  Message m;
+  std::int64_t sent_ns = NowNs();
   std::string to;
   {
     std::lock_guard lock(mu_);
+    // Messages before the receiver's first login would measure our start-up, not the service.
+    if (!receiver_ever_up_) return;
     n = ++next_n_;
     to = receiver_jid_;
+    // Recorded before sending: on loopback the receiver can see it before SendMessage returns.
+    Message& m = messages_[n];
+    m.sent_ns = sent_ns;
+    m.first_sent = Clock::now();
+    m.epoch = sender_epoch_;
+    ++stats_.sent;
   }
-  m.sent_ns = NowNs();
-  m.first_sent = Clock::now();
-  client.SendMessage(to, "fo " + std::to_string(run_id_) + " " + std::to_string(n) + " " + std::to_string(m.sent_ns),
+  client.SendMessage(to, "fo " + std::to_string(run_id_) + " " + std::to_string(n) + " " + std::to_string(sent_ns),
                      "fo-" + std::to_string(n), true, deadline);
   std::lock_guard lock(mu_);
-  m.seq = client.sm().enabled ? client.sm().outbound : 0;
-  m.epoch = sender_epoch_;
-  messages_[n] = m;
-  ++stats_.sent;
+  auto it = messages_.find(n);
+  if (it != messages_.end()) it->second.seq = client.sm().enabled ? client.sm().outbound : 0;
 }
 
 void FailoverRunner::SenderFreshLogin(XmppClient& client, Deadline deadline) {
