@@ -17,6 +17,10 @@ import livelib  # noqa: E402
 import rulelib  # noqa: E402
 from receiver import Receiver  # noqa: E402
 
+# The XMPP alert relay (alert_relay/), when built: started on 127.0.0.1:9099, where
+# rules/alertmanager.yml sends, delivering to oncall@xmpp.test through the load balancer.
+RELAY = os.environ.get("XMPPWATCH_ALERT_RELAY", "")
+
 say = livelib.say
 WANT = {  # alertname -> labels the firing alert must carry
     "EjabberdNodeDown": {"host": "xmpp1", "severity": "critical"},
@@ -105,6 +109,49 @@ def check_chat(alertname, att, status):
     assert "<no value>" not in text and "{{" not in text
 
 
+def start_relay():
+    import subprocess
+    for user in ("alerts", "oncall"):
+        if not os.path.exists(os.path.join(livelib.RUN_DIR, "secrets", f"xmpp-{user}.password")):
+            livelib.stack("user", "add", user)
+    log = open(os.path.join(livelib.RUN_DIR, "alert-relay-e2e.log"), "w")
+    proc = subprocess.Popen([RELAY, "--web.listen-address=127.0.0.1:9099",
+                             f"--xmpp.password-file={livelib.RUN_DIR}/secrets/xmpp-alerts.password",
+                             f"--xmpp.ca-file={livelib.RUN_DIR}/tls/xmpp.test.crt", "--xmpp.to=oncall@xmpp.test",
+                             f"--fallback.file={livelib.RUN_DIR}/alert-relay-fallback.log"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    livelib.wait_for("the alert relay", lambda: livelib.get("http://127.0.0.1:9099/-/healthy", 2) == "OK\n", 10, 0.2)
+    say("XMPP alert relay listening on 127.0.0.1:9099")
+    return proc
+
+
+def check_relay_messages():
+    """The on-call account got firing and resolved messages for every alert, over XMPP."""
+    import asyncio
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stack"))
+    import stacklib
+
+    async def read():
+        c = await stacklib.login("oncall")
+        bodies = []
+        try:
+            while True:
+                m = await stacklib.next_message(c.inbox, lambda m: bool(m["body"]), timeout=5)
+                bodies.append(m["body"])
+        except AssertionError:
+            pass
+        finally:
+            await stacklib.close(c)
+        return bodies
+    bodies = asyncio.run(read())
+    for name in WANT:
+        for status in ("FIRING", "RESOLVED"):
+            hit = [b for b in bodies if f"[{status}" in b.splitlines()[0] and name in b.splitlines()[0]]
+            assert hit, f"on-call XMPP account got no {status} message for {name} ({len(bodies)} messages)"
+            say(f"XMPP relay: on-call got {status} {name}")
+    print("--- via XMPP ---\n" + [b for b in bodies if "FIRING" in b.splitlines()[0]][0])
+
+
 def main():
     alertmanager_current()
     prometheus_current()
@@ -117,7 +164,10 @@ def main():
         raise AssertionError(f"cannot listen on 127.0.0.1:9097 for the webhook receiver: {e}")
     killed = False
     failures = []
+    relay = None
     try:
+        if RELAY:
+            relay = start_relay()
         t_kill = time.monotonic()
         livelib.stack("kill", "ej1")
         killed = True
@@ -160,6 +210,8 @@ def main():
             hooks, chats = notified(rcv, name, "resolved", t_start)
             check_chat(name, chats[0], "resolved")
             print(f"--- {name} resolved (chat message) ---\n{chats[0]['title']}\n{chats[0]['text']}")
+        if relay:
+            check_relay_messages()
         print(f"ALERT_E2E_FIRING_SECONDS={json.dumps({k: round(v) for k, v in timings.items()})}")
         print(f"ALERT_E2E_RESOLVED_SECONDS={json.dumps({k: round(v) for k, v in resolved.items()})}")
     except AssertionError as e:
@@ -169,6 +221,13 @@ def main():
             say("restarting ejabberd node 1 after a failure")
             livelib.stack("start", "ej1", check=False)
         rcv.stop()
+        if relay:
+            relay.terminate()
+            try:
+                relay.wait(10)
+            except Exception:  # noqa: BLE001
+                relay.kill()
+                relay.wait(5)
     for f in failures:
         print("FAIL:", f)
     print(f"{0 if failures else 1} passed, {len(failures)} failed")
