@@ -19,6 +19,8 @@ def scratch_up(edit, expect, rules=None):
     """Runs `up` in a scratch run dir with templates changed by edit(dir); expects failure
     with `expect` in stderr, quickly, and no daemon left from that run dir."""
     with tempfile.TemporaryDirectory(prefix="xw-bad-") as tmp:
+        # mkdtemp makes it 700; the daemons' users must reach the run directory inside.
+        os.chmod(tmp, 0o755)
         tpl = os.path.join(tmp, "templates")
         shutil.copytree(TEMPLATES, tpl)
         edit(tpl)
