@@ -58,11 +58,11 @@ def query_range(expr, seconds=600, step=15):
 def scrape_targets():
     """[(job, scrape URL)] Prometheus scrapes, plus every probe module's /probe URL (which
     the stack's Prometheus may or may not scrape)."""
-    out = []
+    # Probe modules first: the probe's own /metrics (xmpp_probe_probes_total) only has
+    # series for modules that have run.
+    out = [(f"probe module {m}", f"{PROBE}/probe?module={m}") for m in PROBE_MODULES]
     for t in prom_api("targets")["activeTargets"]:
         out.append((t["labels"].get("job", "?"), t["scrapeUrl"]))
-    for m in PROBE_MODULES:
-        out.append((f"probe module {m}", f"{PROBE}/probe?module={m}"))
     return out
 
 
@@ -148,6 +148,10 @@ def traffic():
             notes.append(f"{m}={'ok' if ok else 'failed'}")
         except Exception as e:  # noqa: BLE001
             notes.append(f"{m}: {e!r}")
+    # An account registered and removed (ejabberd's register_user / remove_user hooks).
+    p1 = stack("user", "add", "rules-traffic", check=False)
+    p2 = stack("user", "del", "rules-traffic", check=False)
+    notes.append(f"user add/del: {p1.returncode}/{p2.returncode}")
     probe_bin = os.path.join(os.environ.get("XMPPWATCH_BUILD_DIR", os.path.join(rulelib.REPO, "build")),
                              "xmpp_probe", "xmpp_probe")
     if os.access(probe_bin, os.X_OK):
