@@ -1,7 +1,15 @@
 // node_network_* device properties from /sys/class/net/<iface>/: up, info, carrier, mtu,
 // speed and the rest, as node_exporter's netclass collector (sysfs variant) names them.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "collector.h"
 #include "match_cache.h"
@@ -37,6 +45,42 @@ constexpr Property kProperties[] = {
     {"tx_queue_len", "transmit_queue_length", false},
     {"type", "protocol_type", false},
 };
+constexpr std::size_t kNumProps = std::size(kProperties);
+// After the properties: the info labels and speed.
+constexpr const char* kOther[] = {"operstate", "address", "broadcast", "duplex", "ifalias", "speed"};
+enum Other : std::size_t { kOperstate = kNumProps, kAddress, kBroadcast, kDuplex, kIfalias, kSpeed, kNumAttrs };
+
+const char* AttrName(std::size_t i) { return i < kNumProps ? kProperties[i].file : kOther[i - kNumProps]; }
+
+// One device's attribute files kept open between scrapes and re-read with pread, one syscall
+// each instead of three (open, read, close cost ~15 us per attribute on a busy VM, ~20
+// attributes per device). The directory's inode tells a device recreated under the same name.
+class DeviceFiles {
+ public:
+  DeviceFiles(const std::string& dir, ino_t ino) : ino_(ino) {
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (std::size_t i = 0; i < kNumAttrs; ++i) fds_[i] = dfd < 0 ? -1 : ::openat(dfd, AttrName(i), O_RDONLY | O_CLOEXEC);
+    if (dfd >= 0) ::close(dfd);
+  }
+  ~DeviceFiles() {
+    for (int fd : fds_) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  DeviceFiles(const DeviceFiles&) = delete;
+  DeviceFiles& operator=(const DeviceFiles&) = delete;
+
+  ino_t ino() const { return ino_; }
+  std::optional<std::string> Read(std::size_t attr) const { return PreadAttribute(fds_[attr]); }
+
+ private:
+  ino_t ino_;
+  std::array<int, kNumAttrs> fds_{};
+};
+
+// Bounds the descriptors held: beyond this many devices (container hosts with hundreds of
+// veths) the rest are read the plain way.
+constexpr std::size_t kMaxCachedDevices = 8;
 
 class NetclassCollector : public Collector {
  public:
@@ -73,25 +117,33 @@ class NetclassCollector : public Collector {
     }
     auto speed = Gauge("node_network_speed_bytes", "Network device property: speed_bytes");
 
+    std::lock_guard lock(mu_);
+    Forget(devices);
     for (const auto& dev : devices) {
-      const SysDir d(dir_ + "/" + dev);
-      if (!d.ok()) continue;  // went away since the listing
+      const std::string path = dir_ + "/" + dev;
+      struct stat sb{};
+      if (::stat(path.c_str(), &sb) != 0) continue;  // went away since the listing
+      const DeviceFiles* cached = Cached(dev, path, sb.st_ino);
+      std::optional<SysDir> plain;
+      if (!cached) plain.emplace(path);
+      auto read = [&](std::size_t attr) { return cached ? cached->Read(attr) : plain->Read(AttrName(attr)); };
+
       const Labels labels{{"device", dev}};
-      const std::string operstate = d.Read("operstate").value_or("");
+      const std::string operstate = read(kOperstate).value_or("");
       up.Add(operstate == "up" ? 1 : 0, labels);
       info.Add(1, {{"device", dev},
-                   {"address", d.Read("address").value_or("")},
-                   {"broadcast", d.Read("broadcast").value_or("")},
-                   {"duplex", d.Read("duplex").value_or("")},
+                   {"address", read(kAddress).value_or("")},
+                   {"broadcast", read(kBroadcast).value_or("")},
+                   {"duplex", read(kDuplex).value_or("")},
                    {"operstate", operstate},
-                   {"ifalias", d.Read("ifalias").value_or("")}});
-      for (std::size_t i = 0; i < std::size(kProperties); ++i) {
+                   {"ifalias", read(kIfalias).value_or("")}});
+      for (std::size_t i = 0; i < kNumProps; ++i) {
         // Unreadable (EINVAL on a down link) or unparsable: absent, as in node_exporter.
-        const auto text = d.Read(kProperties[i].file);
+        const auto text = read(i);
         if (!text) continue;
         if (const auto v = ParseCInt(*text)) props[i].Add(static_cast<double>(*v), labels);
       }
-      if (const auto text = d.Read("speed")) {
+      if (const auto text = read(kSpeed)) {
         // Virtual NICs report -1 (unknown); node_exporter 1.5 still exports it unless told not to.
         if (const auto mbps = ParseCInt(*text); mbps && (*mbps >= 0 || !ignore_invalid_speed_)) {
           speed.Add(static_cast<double>(*mbps * 1000 * 1000 / 8), labels);
@@ -107,9 +159,30 @@ class NetclassCollector : public Collector {
   }
 
  private:
+  // Drops devices that disappeared, closing their files.
+  void Forget(const std::vector<std::string>& present) const {
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      it = std::binary_search(present.begin(), present.end(), it->first) ? std::next(it) : cache_.erase(it);
+    }
+  }
+
+  // The device's open files, (re)opened when it is new or was recreated; nullptr when the
+  // cache is full.
+  const DeviceFiles* Cached(const std::string& dev, const std::string& path, ino_t ino) const {
+    auto it = cache_.find(dev);
+    if (it != cache_.end() && it->second->ino() == ino) return it->second.get();
+    if (it == cache_.end() && cache_.size() >= kMaxCachedDevices) return nullptr;
+    auto files = std::make_unique<DeviceFiles>(path, ino);
+    const DeviceFiles* p = files.get();
+    cache_[dev] = std::move(files);
+    return p;
+  }
+
   std::string dir_;
   MatchCache ignored_;
   bool ignore_invalid_speed_ = false;
+  mutable std::mutex mu_;  // scrapes may overlap; the cache is shared
+  mutable std::map<std::string, std::unique_ptr<DeviceFiles>> cache_;
 };
 
 const CollectorRegistrar kRegistrar({

@@ -71,6 +71,19 @@ inline std::optional<std::string> ReadAttribute(const std::string& path) {
   return detail::ReadFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
 }
 
+// Re-reads an attribute file kept open: sysfs regenerates the value on every read from
+// offset 0, so one pread replaces open, read and close.
+inline std::optional<std::string> PreadAttribute(int fd) {
+  if (fd < 0) return std::nullopt;
+  char buf[4096];
+  ssize_t n;
+  do {
+    n = ::pread(fd, buf, sizeof buf, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return std::nullopt;
+  return std::string(Trim(std::string_view(buf, static_cast<std::size_t>(n))));
+}
+
 inline std::optional<std::string> SysDir::Read(const char* name) const {
   if (fd_ < 0) return std::nullopt;
   return detail::ReadFd(::openat(fd_, name, O_RDONLY | O_CLOEXEC));

@@ -2,6 +2,10 @@
 // copied from a real VM, the rest hand-made in the kernel's formats (the VM has no sensors,
 // cpufreq, schedstats, EDAC or md arrays).
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "collect.h"
 #include "text_file.h"
@@ -38,6 +42,36 @@ TEST(NetclassCollector, FlagsIgnoreDevicesAndInvalidSpeed) {
   EXPECT_FALSE(Value(f, "node_network_speed_bytes", {{"device", "eth0"}}));
   EXPECT_THROW(MakeCollector("netclass", FixturePaths(), {{"collector.netclass.ignore-invalid-speed", "yes"}}),
                ConfigError);
+}
+
+// The collector keeps attribute files open between scrapes: values must still be fresh, and
+// devices that go away or are recreated under the same name must be noticed.
+TEST(NetclassCollector, KeptFilesStayFreshAndFollowDevices) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("netclass_test_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "class");
+  fs::copy(FixtureDir() + "/sys/class/net", root / "class/net", fs::copy_options::recursive);
+  exporter::Paths p = FixturePaths();
+  p.sysfs = root.string();
+  const auto collector = MakeCollector("netclass", p);
+  auto write = [](const fs::path& file, const std::string& text) {
+    std::ofstream(file, std::ios::trunc) << text << "\n";
+  };
+  EXPECT_EQ(*Value(collector->Collect(), "node_network_mtu_bytes", {{"device", "eth0"}}), 1400);
+  write(root / "class/net/eth0/mtu", "9000");
+  EXPECT_EQ(*Value(collector->Collect(), "node_network_mtu_bytes", {{"device", "eth0"}}), 9000);
+  fs::remove_all(root / "class/net/ifb0");
+  EXPECT_FALSE(Value(collector->Collect(), "node_network_up", {{"device", "ifb0"}}));
+  // Recreated: a new directory (new inode) with a different MTU.
+  fs::rename(root / "class/net/eth0", root / "class/net/eth0.old");
+  fs::copy(root / "class/net/eth0.old", root / "class/net/eth0", fs::copy_options::recursive);
+  fs::remove_all(root / "class/net/eth0.old");
+  write(root / "class/net/eth0/mtu", "1280");
+  const auto f = collector->Collect();
+  EXPECT_EQ(*Value(f, "node_network_mtu_bytes", {{"device", "eth0"}}), 1280);
+  EXPECT_EQ(*Value(f, "node_network_mtu_bytes", {{"device", "lo"}}), 65536);
+  fs::remove_all(root);
 }
 
 TEST(HwmonCollector, SensorsNamedAndScaledAsNodeExporter) {
