@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "client/outcome.h"
@@ -20,6 +21,18 @@
 namespace xp {
 
 namespace {
+
+// One resumable TLS session shared by all loops (--tls-resume). Stateless TLS 1.3 tickets may
+// be presented many times, so every new connection skips the server's certificate signature.
+std::mutex g_session_mu;
+SSL_SESSION* g_session = nullptr;
+
+int KeepSession(SSL*, SSL_SESSION* session) {
+  std::lock_guard lock(g_session_mu);
+  if (g_session) SSL_SESSION_free(g_session);
+  g_session = session;
+  return 1;  // we keep the reference
+}
 
 std::int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
 
@@ -61,6 +74,7 @@ void AddLoadFlags(CLI::App& app, LoadOptions& o) {
   app.add_option("--tls", o.tls, "starttls, direct or plain")->capture_default_str();
   app.add_option("--ca-file", o.ca_file, "CA for the server certificate (default: the stack's)");
   app.add_flag("--insecure-skip-verify", o.insecure, "Do not verify the server certificate");
+  app.add_flag("--tls-resume", o.tls_resume, "Resume one TLS session for every connection, as reconnecting apps do");
   app.add_option("--mechanism", o.mechanism, "SCRAM-SHA-256 or SCRAM-SHA-1")->capture_default_str();
   app.add_flag("--json", o.json, "Print the report as one JSON object");
 }
@@ -92,6 +106,14 @@ int RunLoad(const LoadOptions& o) {
     plan.tls_ctx = std::make_shared<TlsContext>(t);
     // Idle sessions need no 34 KiB of TLS buffers each: at 10,000 sessions that is 340 MiB.
     SSL_CTX_set_mode(plan.tls_ctx->get(), SSL_MODE_RELEASE_BUFFERS);
+    if (o.tls_resume) {
+      SSL_CTX_set_session_cache_mode(plan.tls_ctx->get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+      SSL_CTX_sess_set_new_cb(plan.tls_ctx->get(), KeepSession);
+      plan.resume_session = [] {
+        std::lock_guard lock(g_session_mu);
+        return g_session ? (SSL_SESSION_up_ref(g_session), g_session) : nullptr;
+      };
+    }
   }
   plan.mechanism = o.mechanism;
   plan.message_rate = o.message_rate;
@@ -148,6 +170,7 @@ int RunLoad(const LoadOptions& o) {
     all.received += s.received;
     all.sent_steady += s.sent_steady;
     all.received_steady += s.received_steady;
+    all.tls_resumed += s.tls_resumed;
   }
   double steady_s = control.steady_from_ns ? o.duration : 0;
   rusage ru{};
@@ -167,21 +190,23 @@ int RunLoad(const LoadOptions& o) {
                   "{\"sessions\":%d,\"threads\":%d,\"logged_in\":%llu,\"failed\":\"%s\",\"login_rate\":%.1f,"
                   "\"login_p50_ms\":%.2f,\"login_p99_ms\":%.2f,\"sent\":%llu,\"received\":%llu,\"msgs_per_s\":%.1f,"
                   "\"delivery_p50_ms\":%.2f,\"delivery_p90_ms\":%.2f,\"delivery_p99_ms\":%.2f,\"cpu_per_login_ms\":%.3f,"
-                  "\"cpu_steady_s\":%.2f,\"cpu_total_s\":%.2f,\"max_rss_mib\":%.1f}\n",
+                  "\"cpu_steady_s\":%.2f,\"cpu_total_s\":%.2f,\"max_rss_mib\":%.1f,\"tls_resumed\":%llu}\n",
                   o.sessions, threads, static_cast<unsigned long long>(all.logins_ok), failures.c_str(), login_rate, lp50 * 1e3,
                   lp99 * 1e3, static_cast<unsigned long long>(all.sent), static_cast<unsigned long long>(all.received), msg_rate,
-                  dp50 * 1e3, dp90 * 1e3, dp99 * 1e3, cpu_per_login_ms, cpu_steady, cpu_total, ru.ru_maxrss / 1024.0);
+                  dp50 * 1e3, dp90 * 1e3, dp99 * 1e3, cpu_per_login_ms, cpu_steady, cpu_total, ru.ru_maxrss / 1024.0,
+                  static_cast<unsigned long long>(all.tls_resumed));
   } else {
     std::snprintf(buf, sizeof buf,
                   "load: %d sessions on %d loops: %llu logged in%s%s\n"
                   "  logins: %.1f/s, latency p50 %.1f ms p99 %.1f ms, CPU %.3f ms per login\n"
                   "  messages: %llu sent, %llu received, %.1f msg/s delivered in the steady %.0f s\n"
                   "  delivery latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n"
-                  "  CPU: %.2f s total, %.2f s in the steady phase; max RSS %.1f MiB\n",
+                  "  CPU: %.2f s total, %.2f s in the steady phase; max RSS %.1f MiB; TLS sessions resumed: %llu\n",
                   o.sessions, threads, static_cast<unsigned long long>(all.logins_ok), failures.empty() ? "" : ", failed: ",
                   failures.c_str(), login_rate, lp50 * 1e3, lp99 * 1e3, cpu_per_login_ms,
                   static_cast<unsigned long long>(all.sent), static_cast<unsigned long long>(all.received), msg_rate, steady_s,
-                  dp50 * 1e3, dp90 * 1e3, dp99 * 1e3, cpu_total, cpu_steady, ru.ru_maxrss / 1024.0);
+                  dp50 * 1e3, dp90 * 1e3, dp99 * 1e3, cpu_total, cpu_steady, ru.ru_maxrss / 1024.0,
+                  static_cast<unsigned long long>(all.tls_resumed));
   }
   std::cout << buf;
   return all.logins_ok == static_cast<std::uint64_t>(o.sessions) ? 0 : 1;

@@ -27,6 +27,7 @@ struct LoadOptions {
   std::string tls = "starttls";
   std::string ca_file;
   bool insecure = false;
+  bool tls_resume = false;
   std::string mechanism = "SCRAM-SHA-256";
   bool json = false;
 };

@@ -133,12 +133,27 @@ void LoadLoop::Flush(Session& s) {
   if (s.fd >= 0 && s.out.empty() == s.want_write) Watch(s, !s.out.empty());
 }
 
+void LoadLoop::NewTls(Session& s) {
+  s.ssl = SSL_new(plan_.tls_ctx->get());
+  SSL_set_fd(s.ssl, s.fd);
+  SSL_set_tlsext_host_name(s.ssl, plan_.domain.c_str());
+  SSL_set1_host(s.ssl, plan_.domain.c_str());
+  if (plan_.resume_session) {
+    if (SSL_SESSION* session = plan_.resume_session()) {
+      SSL_set_session(s.ssl, session);
+      SSL_SESSION_free(session);
+    }
+  }
+  s.st = Session::St::kHandshake;
+}
+
 void LoadLoop::Advance(Session& s) {
   // Only the TLS handshake advances on its own; everything else is driven by stanzas.
   ERR_clear_error();
   int rc = SSL_connect(s.ssl);
   if (rc == 1) {
     s.tls_done = true;
+    if (SSL_session_reused(s.ssl)) ++stats_.tls_resumed;
     s.stream.Reset();
     s.st = Session::St::kFeatures;
     Watch(s, false);
@@ -160,11 +175,7 @@ void LoadLoop::OnEvent(Session& s, std::uint32_t events) {
     if (err != 0) return Fail(s, err == ECONNREFUSED ? "connect_refused" : "connect_error");
     if (!(events & EPOLLOUT)) return;
     if (plan_.direct_tls) {
-      s.ssl = SSL_new(plan_.tls_ctx->get());
-      SSL_set_fd(s.ssl, s.fd);
-      SSL_set_tlsext_host_name(s.ssl, plan_.domain.c_str());
-      SSL_set1_host(s.ssl, plan_.domain.c_str());
-      s.st = Session::St::kHandshake;
+      NewTls(s);
       return Advance(s);
     }
     s.st = Session::St::kFeatures;
@@ -240,11 +251,7 @@ void LoadLoop::Handle(Session& s, const Element& e) {
                           std::to_string(s.index) + "</resource></bind></iq>");
     case St::kProceed:
       if (e.name != "proceed") return Fail(s, "tls_error");
-      s.ssl = SSL_new(plan_.tls_ctx->get());
-      SSL_set_fd(s.ssl, s.fd);
-      SSL_set_tlsext_host_name(s.ssl, plan_.domain.c_str());
-      SSL_set1_host(s.ssl, plan_.domain.c_str());
-      s.st = St::kHandshake;
+      NewTls(s);
       return Advance(s);
     case St::kChallenge:
       if (e.name == "failure") return Fail(s, "auth_failed");

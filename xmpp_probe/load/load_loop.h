@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -12,6 +13,8 @@
 
 #include "client/connection.h"
 #include "client/xml_stream.h"
+
+typedef struct ssl_session_st SSL_SESSION;
 
 namespace xp {
 
@@ -24,6 +27,7 @@ struct LoadPlan {
   bool tls = true;  // STARTTLS
   bool direct_tls = false;
   std::shared_ptr<TlsContext> tls_ctx;
+  std::function<SSL_SESSION*()> resume_session;  // optional: a session to resume (new reference)
   std::string mechanism;
   double login_rate = 100;    // this loop's share
   double message_rate = 1;    // per session
@@ -44,7 +48,8 @@ struct LoadStats {
   std::vector<double> login_seconds;
   std::vector<double> delivery_seconds;
   std::uint64_t sent = 0, received = 0;
-  std::uint64_t sent_steady = 0, received_steady = 0;  // after the last login of all loops
+  std::uint64_t sent_steady = 0, received_steady = 0;
+  std::uint64_t tls_resumed = 0;  // after the last login of all loops
   Clock::time_point last_login{};
 };
 
@@ -69,6 +74,7 @@ class LoadLoop {
   void ReadAll(Session& s);
   void Watch(Session& s, bool want_write);
   void Queue(Session& s, const std::string& data);
+  void NewTls(Session& s);
   void Flush(Session& s);
   void Fail(Session& s, const std::string& outcome);
   void SendMessages(Clock::time_point now);
