@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "collector.h"
+#include "log.h"
 #include "node_scraper.h"
 #include "procfs/proc_stat.h"
 #include "text_file.h"
@@ -67,6 +68,8 @@ BENCHMARK(BM_RenderExposition);
 // One benchmark per collector, registered from the catalog in main(): the catalog is filled by
 // other translation units' static objects, which may run after ours.
 int main(int argc, char** argv) {
+  // A collector whose server is absent warns at every call; the figures are what matter here.
+  xw::log::SetLevel(xw::log::Level::kError);
   for (const auto& spec : CollectorCatalog::Instance().specs()) {
     CollectorContext ctx;
     for (const auto& f : spec.flags) ctx.options[f.name] = f.default_value;
