@@ -347,7 +347,7 @@ def node():
              "{{host}} {{device}} out")], unit="pps", min=0), 12, 7),
         (timeseries("Clock skew against Prometheus", [(f"instance:node_time_skew_seconds:abs{{{sel}}}", "{{host}}")],
                     unit="s", min=0, thresh=thresholds("green", (0.5, "red")),
-                    desc="|node_time_seconds - scrape time| (HostClockSkew fires over 0.5 s)."), 12, 7),
+                    desc="Exporter clock outside the scrape's time window, i.e. skew against Prometheus (HostClockSkew fires over 0.5 s)."), 12, 7),
         row("Services on the host"),
         (timeseries("Service CPU", [(f"sum by (host, service) (rate(xmppwatch_service_cpu_seconds_total{{{sel}}}[$__rate_interval]))",
                                      "{{host}} {{service}}")], unit="percentunit", min=0,
