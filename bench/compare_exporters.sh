@@ -19,10 +19,11 @@ command -v prometheus-node-exporter >/dev/null || { echo "prometheus-node-export
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 
 # node_exporter's default collectors that we also have (processes and interrupts are off by
-# default in both).
-collectors=(arp conntrack cpu cpufreq diskstats edac entropy filefd filesystem hwmon loadavg mdadm meminfo
+# default in both). XMPPWATCH_BENCH_COLLECTORS="cpu meminfo ..." measures another set.
+default_set="arp conntrack cpu cpufreq diskstats edac entropy filefd filesystem hwmon loadavg mdadm meminfo
   netclass netdev netstat os pressure schedstat selinux sockstat softnet stat textfile thermal_zone time timex
-  udp_queues uname vmstat)
+  udp_queues uname vmstat"
+read -r -d '' -a collectors <<<"${XMPPWATCH_BENCH_COLLECTORS:-$default_set}" || true
 flags=(--collector.disable-defaults)
 for c in "${collectors[@]}"; do flags+=("--collector.$c"); done
 
@@ -70,7 +71,7 @@ measure() {  # name port pid
 } >"$tmp/raw.txt"
 
 mkdir -p "$here/results"
-out="$here/results/exporters.md"
+out="$here/results/exporters${XMPPWATCH_BENCH_COLLECTORS:+-custom}.md"
 {
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $scrapes sequential scrapes (new connection each),"
   echo "wrk -c8 -t2 for ${wrk_secs}s; collectors: ${collectors[*]}; node_exporter $(prometheus-node-exporter --version 2>&1 | awk 'NR==1 {print $3}')."
