@@ -23,6 +23,17 @@ echo
 echo "== status"
 "$stack" status
 
+echo
+echo "== what xmppwatch_exporter on xmpp1 (127.0.0.2) reports, a few of its series"
+if curl -fsS --max-time 5 http://127.0.0.2:9100/metrics >"${TMPDIR:-/tmp}/xmppwatch-demo-scrape.txt" 2>/dev/null; then
+  grep -E '^(ejabberd_up|ejabberd_connected_sessions|ejabberd_cluster_member_up|ejabberd_user_stanzas_sent_total|mysql_up|mysql_slave_status_slave_(io|sql)_running|xmppwatch_replication_heartbeat_lag_seconds|xmppwatch_service_(up|resident_memory_bytes)|node_load1 |node_memory_MemAvailable_bytes)' \
+    "${TMPDIR:-/tmp}/xmppwatch-demo-scrape.txt" || true
+  echo "($(grep -vc '^#' "${TMPDIR:-/tmp}/xmppwatch-demo-scrape.txt") series in all)"
+  rm -f "${TMPDIR:-/tmp}/xmppwatch-demo-scrape.txt"
+else
+  echo "(exporter not running: build it with make build)"
+fi
+
 proxy=127.0.0.1
 cat <<EOT
 
