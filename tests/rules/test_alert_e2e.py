@@ -149,7 +149,7 @@ def check_relay_messages():
             hit = [b for b in bodies if f"[{status}" in b.splitlines()[0] and name in b.splitlines()[0]]
             assert hit, f"on-call XMPP account got no {status} message for {name} ({len(bodies)} messages)"
             say(f"XMPP relay: on-call got {status} {name}")
-    print("--- via XMPP ---\n" + [b for b in bodies if "FIRING" in b.splitlines()[0]][0])
+    print("--- via XMPP ---\n" + [b for b in bodies if "FIRING" in b.splitlines()[0] and "EjabberdNodeDown" in b.splitlines()[0]][0])
 
 
 def main():
