@@ -12,7 +12,10 @@ run_dir=${XMPPWATCH_RUN_DIR:-$repo/run}
 sock=$run_dir/mariadb1/mariadbd.sock
 pwfile=$run_dir/secrets/xmpp-$prefix.password
 [ -S "$sock" ] || { echo "probe_accounts: no MariaDB socket at $sock (server/stack up first)" >&2; exit 1; }
-[[ $count =~ ^[0-9]+$ ]] && [ "$count" -le 100000 ] || { echo "probe_accounts: N must be 0..100000" >&2; exit 1; }
+if ! [[ $count =~ ^[0-9]+$ ]] || [ "$count" -gt 100000 ]; then
+  echo "probe_accounts: N must be 0..100000" >&2
+  exit 1
+fi
 if [ ! -s "$pwfile" ]; then
   (umask 077; openssl rand -hex 16 >"$pwfile")
 fi

@@ -21,7 +21,10 @@ probe=$build/xmpp_probe/xmpp_probe
 target_ip=127.0.0.2
 out=$(mktemp -d /tmp/probe-bench.XXXXXX)
 [ -x "$probe" ] || { echo "no $probe (build first)" >&2; exit 1; }
-[ "$sessions" -le 20000 ] && [ "$duration" -le 600 ] || { echo "bounded: sessions <= 20000, duration <= 600" >&2; exit 1; }
+if ! [[ $sessions =~ ^[0-9]+$ && $duration =~ ^[0-9]+$ ]] || [ "$sessions" -gt 20000 ] || [ "$duration" -gt 600 ]; then
+  echo "bounded: sessions <= 20000, duration <= 600" >&2
+  exit 1
+fi
 
 "$repo/bench/probe_accounts.sh" "$sessions" load >/dev/null
 # ejabberd holds one descriptor per session and inherits the launcher's soft limit (1024 on

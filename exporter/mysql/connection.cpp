@@ -81,7 +81,8 @@ MysqlConnection::MysqlConnection(const MysqlOptions& o) {
   static std::once_flag init;
   std::call_once(init, [] { mysql_library_init(0, nullptr, nullptr); });
   const auto [user, password] = ReadCredentials(o.credentials_file);
-  mysql_ = mysql_init(nullptr);
+  handle_.reset(mysql_init(nullptr));
+  mysql_ = handle_.get();
   if (mysql_ == nullptr) throw MysqlError("query", 0, "mysql_init: out of memory");
   const unsigned int secs = static_cast<unsigned int>(o.timeout.count());
   mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
@@ -96,9 +97,7 @@ MysqlConnection::MysqlConnection(const MysqlOptions& o) {
   }
 }
 
-MysqlConnection::~MysqlConnection() {
-  if (mysql_ != nullptr) mysql_close(mysql_);
-}
+void MysqlConnection::Closer::operator()(st_mysql* m) const noexcept { mysql_close(m); }
 
 void MysqlConnection::Fail(const std::string& what) {
   const unsigned int code = mysql_errno(mysql_);

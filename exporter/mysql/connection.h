@@ -40,7 +40,7 @@ class MysqlConnection {
  public:
   // Connects; throws MysqlError. The password is read from the file each time and never logged.
   explicit MysqlConnection(const MysqlOptions& options);
-  ~MysqlConnection();
+  ~MysqlConnection() = default;
   MysqlConnection(const MysqlConnection&) = delete;
   MysqlConnection& operator=(const MysqlConnection&) = delete;
 
@@ -48,8 +48,14 @@ class MysqlConnection {
   void Execute(const std::string& sql);
 
  private:
+  struct Closer {
+    void operator()(st_mysql* m) const noexcept;
+  };
   [[noreturn]] void Fail(const std::string& what);
-  st_mysql* mysql_ = nullptr;
+  // A member, not a raw pointer closed in the destructor: a failed connect throws from the
+  // constructor, and only fully built members are cleaned up then.
+  std::unique_ptr<st_mysql, Closer> handle_;
+  st_mysql* mysql_ = nullptr;  // handle_.get(), for the C API calls
 };
 
 }  // namespace xw::exporter

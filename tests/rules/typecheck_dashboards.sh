@@ -7,8 +7,10 @@
 set -euo pipefail
 dir=$(cd "$(dirname "$0")/typecheck" && pwd)
 cd "$dir"
-command -v node >/dev/null && command -v npm >/dev/null ||
-  { echo "node/npm missing (apt-get install nodejs npm; see scripts/packages/rules.txt)" >&2; exit 1; }
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "node/npm missing (apt-get install nodejs npm; see scripts/packages/rules.txt)" >&2
+  exit 1
+fi
 stamp=node_modules/.xmppwatch-installed
 if [ ! -e "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "installing @grafana/schema and typescript (npm ci)"
