@@ -85,7 +85,8 @@ mariadb_any() {
 # (--single-transaction), gzip, written under a temporary name so a failed dump never looks
 # like a good backup. The xmppwatch database only holds heartbeats and is left out.
 cmd_backup() {
-  local comp stamp out
+  local comp stamp out started
+  started=$(date +%s)
   comp=$(mariadb_any)
   stamp=$(date +%Y%m%d-%H%M%S)
   (umask 077; mkdir -p "$BACKUP_DIR")
@@ -102,8 +103,33 @@ cmd_backup() {
   # Seven days of backups, as in the seed's cron job.
   find "$BACKUP_DIR" -maxdepth 1 -name 'xmppwatch-*.sql.gz' -mtime +6 -print -delete |
     sed 's/^/backup: removed old /' >&2
+  backup_textfile "$out" "$started"
   log "backup: $out ($(du -h "$out" | cut -f1))"
   echo "$out"
+}
+
+# Success time, size and duration for the exporter's textfile collector, so an alert fires when
+# backups stop (MysqlBackupTooOld). Only a success writes it: a failed run leaves the old time.
+# Written under a name the collector ignores and renamed, so a scrape never sees half a file.
+backup_textfile() {
+  local file=$1 started=$2 now size tmp
+  now=$(date +%s)
+  size=$(stat -c %s "$file")
+  mkdir -p "$TEXTFILE_DIR"
+  tmp=$(mktemp "$TEXTFILE_DIR/.backup.prom.XXXXXX")
+  {
+    echo "# HELP xmppwatch_backup_last_success_timestamp_seconds Unix time the last MariaDB backup (server/stack backup) finished."
+    echo "# TYPE xmppwatch_backup_last_success_timestamp_seconds gauge"
+    echo "xmppwatch_backup_last_success_timestamp_seconds $now"
+    echo "# HELP xmppwatch_backup_last_size_bytes Size of the last MariaDB backup file (gzip)."
+    echo "# TYPE xmppwatch_backup_last_size_bytes gauge"
+    echo "xmppwatch_backup_last_size_bytes $size"
+    echo "# HELP xmppwatch_backup_last_duration_seconds How long the last MariaDB backup took."
+    echo "# TYPE xmppwatch_backup_last_duration_seconds gauge"
+    echo "xmppwatch_backup_last_duration_seconds $((now - started))"
+  } >"$tmp"
+  chmod 644 "$tmp"
+  mv "$tmp" "$TEXTFILE_DIR/backup.prom"
 }
 
 # Loaded into one node with the binlog on, so the peer receives the same statements by

@@ -8,6 +8,8 @@ BUILD_DIR=${XMPPWATCH_BUILD_DIR:-$REPO_DIR/build}
 TEMPLATE_DIR=${XMPPWATCH_TEMPLATE_DIR:-$SERVER_DIR/templates}
 RULES_DIR=${XMPPWATCH_RULES_DIR:-$REPO_DIR/rules}
 BACKUP_DIR=${XMPPWATCH_BACKUP_DIR:-$RUN_DIR/backups}
+# The exporter's --collector.textfile.directory on chat host 1, where the admin tasks run.
+TEXTFILE_DIR=${XMPPWATCH_TEXTFILE_DIR:-$RUN_DIR/textfile}
 DOMAIN=${XMPPWATCH_DOMAIN:-xmpp.test}
 
 PROXY_IP=127.0.0.1

@@ -168,7 +168,12 @@ exporter_start() {
       local n=1 node
       [ "$comp" = exporter3 ] && n=2
       node=$(ej_node "ejabberd$n")
-      host=(
+      # Admin tasks (backup) run on host 1 and leave their metrics in the textfile directory.
+      if [ "$n" = 1 ]; then
+        mkdir -p "$TEXTFILE_DIR"
+        host=(--collector.textfile.directory="$TEXTFILE_DIR")
+      fi
+      host+=(
         --collector.service.names="ejabberd=beam.smp:$node,mariadb=mariadbd:$(mariadb_dir "mariadb$n")/"
         --collector.ejabberd --collector.ejabberd.api-url="http://$ip:5280/api"
         --collector.ejabberd.cluster-members="$(ej_node ejabberd1),$(ej_node ejabberd2)"

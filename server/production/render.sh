@@ -35,7 +35,8 @@ fi
 for f in "$RULES_DIR"/*.yml; do
   if [ -f "$f" ] && grep -q '^groups:' "$f"; then cp "$f" "$vm1/etc/prometheus/rules/"; fi
 done
-printf 'ARGS="--web.listen-address=%s:9100 --collector.processes"\n' "$PROXY_IP" \
+printf 'ARGS="--web.listen-address=%s:9100 --collector.processes %s"\n' "$PROXY_IP" \
+  "--collector.service.names=haproxy=haproxy,prometheus=prometheus,alertmanager=prometheus-aler,probe=xmpp_probe" \
   >"$vm1/etc/default/xmppwatch-exporter"
 printf 'ARGS="--web.listen-address=%s:9815 --config.file=/etc/xmppwatch/probe.yml"\n' "$PROXY_IP" \
   >"$vm1/etc/default/xmppwatch-probe"
@@ -55,9 +56,19 @@ for vm in "$vm2" "$vm3"; do
   render "$TEMPLATE_DIR/mariadb.cnf" "$vm/etc/mysql/mariadb.conf.d/60-xmppwatch.cnf" \
     NODE_INDEX="$n" NODE_IP="$ip" LOCAL_PATHS="# datadir, socket and logs: Debian's defaults." \
     LOCAL_TUNING="# Size innodb-buffer-pool-size to the host (Debian's default is 128M)."
-  # The exporter listens on the LAN for Prometheus on VM1; mod_metrics sends to 127.0.0.1.
-  printf 'ARGS="--web.listen-address=%s:9100 --collector.processes"\n' "$ip" \
-    >"$vm/etc/default/xmppwatch-exporter"
+  # The exporter listens on the LAN for Prometheus on VM1; the ejabberd API, mod_metrics and
+  # MariaDB are reached on 127.0.0.1. The backup timer writes into the textfile directory.
+  {
+    printf 'ARGS="--web.listen-address=%s:9100 --collector.processes' "$ip"
+    printf ' --collector.service.names=ejabberd=beam.smp,mariadb=mariadbd'
+    printf ' --collector.ejabberd --collector.ejabberd.api-url=http://127.0.0.1:5280/api'
+    printf ' --collector.ejabberd.cluster-members=ej1@%s,ej2@%s' "$XMPP1_IP" "$XMPP2_IP"
+    printf ' --collector.ejabberd_metrics --collector.ejabberd_metrics.listen-address=127.0.0.1:11111'
+    printf ' --collector.ejabberd_auth --collector.ejabberd_auth.log-file=/var/log/ejabberd/ejabberd.log'
+    printf ' --collector.mysql --collector.mysql.address=127.0.0.1:3306'
+    printf ' --collector.mysql.credentials-file=/etc/xmppwatch/mariadb-exporter.cnf'
+    printf ' --collector.textfile.directory=/var/lib/xmppwatch/textfile"\n'
+  } >"$vm/etc/default/xmppwatch-exporter"
 done
 chmod 640 "$vm2/etc/ejabberd/ejabberd.yml" "$vm3/etc/ejabberd/ejabberd.yml"
 log "rendered for $DOMAIN into $out: $(cd "$out" && find . -type f | sort | tr '\n' ' ')"

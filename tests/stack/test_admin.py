@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -79,6 +80,16 @@ def test_backup_and_restore():
     with gzip.open(out, "rt") as f:
         dump = f.read()
     assert "CREATE TABLE `users`" in dump and f"'{name}'" in dump
+    # The success reaches Prometheus through host 1's exporter (textfile collector), where
+    # MysqlBackupTooOld watches it.
+    with urllib.request.urlopen("http://127.0.0.2:9100/metrics", timeout=10) as r:
+        scraped = {l.split()[0]: float(l.split()[1]) for l in r.read().decode().splitlines()
+                   if l.startswith(("xmppwatch_backup_", "node_textfile_scrape_error"))}
+    assert scraped.get("node_textfile_scrape_error") == 0, scraped
+    assert abs(scraped["xmppwatch_backup_last_success_timestamp_seconds"] - time.time()) < 120, scraped
+    assert scraped["xmppwatch_backup_last_size_bytes"] == os.path.getsize(out), scraped
+    s.say(f"exporter on host 1: backup {scraped['xmppwatch_backup_last_size_bytes']:.0f} bytes, "
+          f"{time.time() - scraped['xmppwatch_backup_last_success_timestamp_seconds']:.0f} s ago")
 
     # Lose the account (deleted through node 1, replicated), restore, get it back everywhere.
     s.stack("user", "del", name)

@@ -18,6 +18,12 @@ for vm in vm2-xmpp1 vm3-xmpp2; do
 done
 check grep -q 'bind-address = 192.168.10.4' "$out/vm3-xmpp2/etc/mysql/mariadb.conf.d/60-xmppwatch.cnf"
 check grep -q 'ERLANG_NODE=ej2@192.168.10.4' "$out/vm3-xmpp2/etc/ejabberd/ejabberdctl.cfg"
+# The database hosts' exporters watch ejabberd, MariaDB replication and the backup textfile.
+for flag in collector.ejabberd.api-url=http://127.0.0.1:5280/api collector.mysql.address=127.0.0.1:3306 \
+  collector.textfile.directory=/var/lib/xmppwatch/textfile; do
+  check grep -q -- "--$flag" "$out/vm2-xmpp1/etc/default/xmppwatch-exporter"
+done
+check grep -q -- '--collector.service.names=haproxy=haproxy' "$out/vm1-proxy/etc/default/xmppwatch-exporter"
 left=$(grep -rhoE '@[A-Z][A-Z0-9_]*@' "$out" | sort -u | tr '\n' ' ' || true)
 if [ -n "$left" ]; then echo "FAIL: placeholders left: $left"; fail=$((fail + 1)); else echo "ok: no placeholder left"; passed=$((passed + 1)); fi
 echo "$passed passed, $fail failed"
