@@ -128,6 +128,11 @@ alertmanager_render() {
   mkdir -p "$RUN_DIR/alertmanager/data"
   if [ -f "$RULES_DIR/alertmanager.yml" ]; then
     cp "$RULES_DIR/alertmanager.yml" "$RUN_DIR/alertmanager/alertmanager.yml"
+    # Its notification templates are found relative to the configuration file.
+    if [ -d "$RULES_DIR/templates" ]; then
+      rm -rf "$RUN_DIR/alertmanager/templates"
+      cp -r "$RULES_DIR/templates" "$RUN_DIR/alertmanager/templates"
+    fi
   else
     cp "$TEMPLATE_DIR/alertmanager.yml" "$RUN_DIR/alertmanager/alertmanager.yml"
   fi
