@@ -1,6 +1,7 @@
 #include "self_metrics.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -25,8 +26,7 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   std::vector<prometheus::MetricFamily> out;
   Emit(out, Gauge("xmppwatch_exporter_build_info", "A metric with a constant 1 labeled with the exporter's version.")
                 .Add(1, {{"version", XMPPWATCH_VERSION}}));
-  // Our own /proc/self, not --path.procfs: that may be a fixture tree.
-  const std::string text = ReadFile("/proc/self/stat");
+  const std::string text = self_stat_.Read();
   // comm may contain spaces and parentheses: fields start after the last ')'.
   const auto close = text.rfind(')');
   if (close == std::string::npos) return out;
@@ -42,11 +42,19 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   Emit(out, Gauge("process_resident_memory_bytes", "Resident memory size in bytes.").Add(num(21) * page));
   Emit(out, Gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.")
                 .Add(boot_time_ + num(19) / hz));
-  std::error_code ec;
+  // Since Linux 6.2 the size of /proc/self/fd is the number of open descriptors: one stat
+  // instead of listing the directory, which costs a dentry lookup per descriptor (and this
+  // exporter keeps its /proc and /sys files open). Older kernels report 0: list it then.
   double fds = 0;
-  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++fds;
+  struct stat st {};
+  if (::stat("/proc/self/fd", &st) == 0 && st.st_size > 0) {
+    fds = static_cast<double>(st.st_size);
+  } else {
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      ++fds;
+    }
   }
   Emit(out, Gauge("process_open_fds", "Number of open file descriptors.").Add(fds));
   rlimit lim{};

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "collector.h"
+#include "kept_file.h"
 
 namespace xw::exporter {
 
@@ -16,6 +17,8 @@ class SelfMetrics : public prometheus::Collectable {
  private:
   std::string procfs_;
   double boot_time_ = 0;
+  // Our own /proc/self, not --path.procfs: that may be a fixture tree.
+  mutable KeptFile self_stat_{"/proc/self/stat"};
 };
 
 }  // namespace xw::exporter

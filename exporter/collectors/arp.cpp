@@ -2,6 +2,7 @@
 #include <map>
 
 #include "collector.h"
+#include "kept_file.h"
 #include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
@@ -21,7 +22,7 @@ class ArpCollector : public Collector {
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     std::map<std::string, double> entries;
     std::size_t line_no = 0;
     for (auto line : Lines(text)) {
@@ -46,6 +47,7 @@ class ArpCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
   std::optional<MatchCache> exclude_, include_;
 };
 

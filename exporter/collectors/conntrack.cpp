@@ -4,6 +4,7 @@
 #include <map>
 
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "procfs/sys_value.h"
 #include "text_file.h"
@@ -70,7 +71,7 @@ class ConntrackCollector : public Collector {
     Emit(out, Gauge("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.")
                   .Add(*count));
     Emit(out, Gauge("node_nf_conntrack_entries_limit", "Maximum size of connection tracking table.").Add(*max));
-    if (const auto text = ReadFileIfExists(stat_)) {
+    if (const auto text = stat_file_.ReadIfExists()) {
       const auto sums = SumStats(*text, stat_);
       for (const auto& s : kStats) {
         const auto it = sums.find(s.column);
@@ -83,6 +84,7 @@ class ConntrackCollector : public Collector {
 
  private:
   std::string count_, max_, stat_;
+  mutable KeptFile stat_file_{stat_};
 };
 
 const CollectorRegistrar kRegistrar({

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "procfs/proc_stat.h"
 #include "text_file.h"
@@ -15,7 +16,7 @@ class CpuCollector : public Collector {
       : path_(ctx.paths.Proc("stat")), user_hz_(static_cast<double>(sysconf(_SC_CLK_TCK))) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const ProcStat st = ParseProcStat(ReadFile(path_), path_);
+    const ProcStat st = ParseProcStat(file_.Read(), path_);
     if (st.cpus.empty()) throw ParseError(path_ + ": no per-cpu lines");
     auto seconds = Counter("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.");
     auto guest = Counter("node_cpu_guest_seconds_total", "Seconds the CPUs spent in guests (VMs) for each mode.");
@@ -38,6 +39,7 @@ class CpuCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
   double user_hz_;
 };
 

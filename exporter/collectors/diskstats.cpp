@@ -1,5 +1,6 @@
 // node_disk_* from /proc/diskstats, plus node_disk_info from udev's database.
 #include "collector.h"
+#include "kept_file.h"
 #include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
@@ -50,7 +51,7 @@ class DiskstatsCollector : public Collector {
         exclude_(ctx.Option("collector.diskstats.device-exclude"), "collector.diskstats.device-exclude") {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     std::vector<Family> families;
     families.reserve(std::size(kColumns));
     for (const auto& c : kColumns) {
@@ -109,6 +110,8 @@ class DiskstatsCollector : public Collector {
   }
 
   std::string path_;
+
+  mutable KeptFile file_{path_};
   std::string udev_dir_;
   MatchCache exclude_;
 };

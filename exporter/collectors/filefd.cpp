@@ -1,5 +1,6 @@
 // node_filefd_{allocated,maximum} from /proc/sys/fs/file-nr ("allocated  unused  maximum").
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "text_file.h"
 
@@ -11,7 +12,7 @@ class FilefdCollector : public Collector {
   explicit FilefdCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("sys/fs/file-nr")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     const auto f = Fields(Trim(text));
     if (f.size() != 3) throw ParseError(path_ + ": expected 3 numbers, got " + std::to_string(f.size()));
     std::vector<prometheus::MetricFamily> out;
@@ -22,6 +23,7 @@ class FilefdCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
 };
 
 const CollectorRegistrar kRegistrar({

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "collector.h"
+#include "kept_file.h"
 #include "log.h"
 #include "match_cache.h"
 #include "metric_family.h"
@@ -83,25 +84,42 @@ class StatfsWorker {
   std::size_t Run(std::shared_ptr<StatBatch> batch, std::chrono::milliseconds timeout) {
     std::unique_lock lock(state_->mu);
     state_->batch = batch;
-    state_->cv.notify_all();
-    std::size_t i = 0;
-    for (; i < batch->paths.size(); ++i) {
-      if (!state_->cv.wait_for(lock, timeout, [&] { return batch->results[i].done; })) {
+    // Notified without the lock held, so the worker does not wake only to block on it.
+    lock.unlock();
+    state_->cv.notify_one();
+    lock.lock();
+    // The worker wakes us once, when the batch is done (a wake-up per mount cost two context
+    // switches each). Each time `timeout` runs out before that, progress is checked: a call
+    // that made no progress for a whole timeout is stuck, so a hung mount is given up after
+    // one to two timeouts.
+    const auto finished = [&] { return Done(*batch); };
+    std::size_t seen = Done(*batch);
+    while (!state_->done_cv.wait_for(lock, timeout, [&] { return finished() == batch->paths.size(); })) {
+      const std::size_t now = finished();
+      if (now == seen) {
         batch->abandoned = true;
-        break;
+        return now;
       }
+      seen = now;
     }
-    if (!batch->abandoned) state_->batch.reset();
-    return i;
+    state_->batch.reset();
+    return batch->paths.size();
   }
 
  private:
   struct State {
     std::mutex mu;
-    std::condition_variable cv;
+    std::condition_variable cv;       // work for the worker, or stop
+    std::condition_variable done_cv;  // a batch finished, for the collector
     std::shared_ptr<StatBatch> batch;
     bool stop = false;
   };
+
+  static std::size_t Done(const StatBatch& b) {
+    std::size_t n = 0;
+    while (n < b.results.size() && b.results[n].done) ++n;
+    return n;
+  }
 
   static void Loop(std::shared_ptr<State> state, std::shared_ptr<StuckSet> stuck) {
     std::unique_lock lock(state->mu);
@@ -118,12 +136,16 @@ class StatfsWorker {
         r.done = true;
         lock.lock();
         batch->results[i] = r;
-        state->cv.notify_all();
         if (batch->abandoned) {
           // The call that blocked has returned: that mount may be watched again.
           std::lock_guard stuck_lock(stuck->mu);
           stuck->paths.erase(batch->mountpoints[i]);
           return;
+        }
+        if (i + 1 == batch->paths.size()) {
+          lock.unlock();
+          state->done_cv.notify_all();
+          lock.lock();
         }
       }
     }
@@ -149,11 +171,15 @@ class FilesystemCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     std::vector<Mount> mounts = ReadMounts();
+    // A mount whose statfs still hangs is not asked again; like node_exporter, it is reported
+    // with device_error 1 (and no sizes), so alerts can see it.
+    std::vector<Mount> stuck;
     {
       std::lock_guard lock(stuck_->mu);
       std::erase_if(mounts, [&](const Mount& m) {
         if (!stuck_->paths.contains(m.mountpoint)) return false;
         log::Debug("mount point still unresponsive, skipping", {{"mountpoint", m.mountpoint}});
+        stuck.push_back(m);
         return true;
       });
     }
@@ -167,14 +193,20 @@ class FilesystemCollector : public Collector {
     auto ro = Gauge("node_filesystem_readonly", "Filesystem read-only status.");
     auto dev_err = Gauge("node_filesystem_device_error",
                          "Whether an error occurred while getting statistics for the given device.");
+    for (const Mount& m : stuck) {
+      const Labels labels{{"device", m.device}, {"fstype", m.fstype}, {"mountpoint", m.mountpoint}};
+      dev_err.Add(1, labels);
+      ro.Add(m.readonly ? 1 : 0, labels);
+    }
     for (std::size_t i = 0; i < mounts.size(); ++i) {
       const Mount& m = mounts[i];
       const StatResult& r = stats[i];
-      if (!r.done) continue;  // timed out: now in the stuck set
       Labels labels{{"device", m.device}, {"fstype", m.fstype}, {"mountpoint", m.mountpoint}};
-      dev_err.Add(r.err != 0 ? 1 : 0, labels);
+      // Not done: timed out in this scrape (and now in the stuck set).
+      const bool failed = !r.done || r.err != 0;
+      dev_err.Add(failed ? 1 : 0, labels);
       ro.Add(m.readonly ? 1 : 0, labels);
-      if (r.err != 0) continue;
+      if (failed) continue;
       const double bsize = static_cast<double>(r.buf.f_bsize);
       size.Add(static_cast<double>(r.buf.f_blocks) * bsize, labels);
       free.Add(static_cast<double>(r.buf.f_bfree) * bsize, labels);
@@ -189,7 +221,7 @@ class FilesystemCollector : public Collector {
 
  private:
   std::vector<Mount> ReadMounts() const {
-    auto text = ReadFileIfExists(paths_.Proc("1/mounts"));
+    auto text = mounts_file_.ReadIfExists();
     std::string source = paths_.Proc("1/mounts");
     if (!text) {
       source = paths_.Proc("mounts");
@@ -248,6 +280,7 @@ class FilesystemCollector : public Collector {
   }
 
   Paths paths_;
+  mutable KeptFile mounts_file_{paths_.Proc("1/mounts")};
   MatchCache mount_exclude_;
   MatchCache fstype_exclude_;
   std::chrono::milliseconds timeout_{5000};

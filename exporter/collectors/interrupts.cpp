@@ -1,6 +1,7 @@
 // node_interrupts_total{cpu,type,info,devices} from /proc/interrupts. Off by default, as in
 // node_exporter: it is CPUs x IRQs series.
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "text_file.h"
 
@@ -12,7 +13,7 @@ class InterruptsCollector : public Collector {
   explicit InterruptsCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("interrupts")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     const auto lines = Lines(text);
     if (lines.empty()) throw ParseError(path_ + ": empty");
     const std::size_t cpus = Fields(lines[0]).size();  // "CPU0 CPU1 ..."
@@ -46,6 +47,7 @@ class InterruptsCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
 };
 
 const CollectorRegistrar kRegistrar({

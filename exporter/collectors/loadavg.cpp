@@ -1,5 +1,6 @@
 // node_load1/5/15 from /proc/loadavg.
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "text_file.h"
 
@@ -11,7 +12,7 @@ class LoadavgCollector : public Collector {
   explicit LoadavgCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("loadavg")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     const auto f = Fields(Trim(text));
     if (f.size() < 3) throw ParseError(path_ + ": expected at least 3 fields, got " + std::to_string(f.size()));
     std::vector<prometheus::MetricFamily> out;
@@ -23,6 +24,7 @@ class LoadavgCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
 };
 
 const CollectorRegistrar kRegistrar({

@@ -1,6 +1,7 @@
 // node_md_*: software RAID state from /proc/mdstat, as node_exporter (via procfs) reads it.
 // Without md loaded the file is absent: no data, not a failure.
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "text_file.h"
 
@@ -92,7 +93,7 @@ class MdadmCollector : public Collector {
   explicit MdadmCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("mdstat")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const auto text = ReadFileIfExists(path_);
+    const auto text = file_.ReadIfExists();
     if (!text) throw NoDataError(path_ + " does not exist");
     auto required = Gauge("node_md_disks_required", "Total number of disks of device.");
     auto disks = Gauge("node_md_disks", "Number of active/failed/spare disks of device.");
@@ -125,6 +126,7 @@ class MdadmCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
 };
 
 const CollectorRegistrar kRegistrar({

@@ -1,5 +1,6 @@
 // node_memory_* from /proc/meminfo, one gauge per field, named as node_exporter names them.
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "text_file.h"
 
@@ -21,7 +22,7 @@ class MeminfoCollector : public Collector {
   explicit MeminfoCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("meminfo")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     std::vector<prometheus::MetricFamily> out;
     std::size_t line_no = 0;
     for (std::string_view line : Lines(text)) {
@@ -47,6 +48,7 @@ class MeminfoCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
 };
 
 const CollectorRegistrar kRegistrar({

@@ -1,6 +1,11 @@
 // node_network_{receive,transmit}_*_total from /proc/net/dev (and rx_nohandler from sysfs,
 // which node_exporter reads over netlink and /proc/net/dev does not print).
+#include <map>
+#include <memory>
+#include <mutex>
+
 #include "collector.h"
+#include "kept_file.h"
 #include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
@@ -27,13 +32,16 @@ class NetdevCollector : public Collector {
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     std::vector<Family> families;
     for (const char* c : kColumns) {
       families.push_back(Counter(std::string("node_network_") + c + "_total",
                                  std::string("Network device statistic ") + c + "."));
     }
     auto nohandler = Counter("node_network_receive_nohandler_total", "Network device statistic receive_nohandler.");
+    // Each device's rx_nohandler stays open while the device exists; gone devices drop out.
+    std::lock_guard lock(nohandler_mu_);
+    std::map<std::string, std::unique_ptr<KeptFile>> nohandler_files;
     std::size_t line_no = 0;
     for (std::string_view line : Lines(text)) {
       ++line_no;
@@ -56,10 +64,14 @@ class NetdevCollector : public Collector {
       for (std::size_t i = 0; i < kNumColumns; ++i) {
         families[i].Add(static_cast<double>(Uint64OrThrow(f[i], where)), labels);
       }
-      if (auto v = ReadFileIfExists(sys_net_ + "/" + device + "/statistics/rx_nohandler")) {
+      auto& kept = nohandler_files[device];
+      if (auto it = nohandler_files_.find(device); it != nohandler_files_.end()) kept = std::move(it->second);
+      if (!kept) kept = std::make_unique<KeptFile>(sys_net_ + "/" + device + "/statistics/rx_nohandler");
+      if (auto v = kept->ReadIfExists()) {
         if (auto n = ToUint64(Trim(*v))) nohandler.Add(static_cast<double>(*n), labels);
       }
     }
+    nohandler_files_ = std::move(nohandler_files);
     std::vector<prometheus::MetricFamily> out;
     for (auto& f : families) Emit(out, std::move(f));
     Emit(out, std::move(nohandler));
@@ -68,9 +80,12 @@ class NetdevCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
   std::string sys_net_;
   std::optional<MatchCache> exclude_;
   std::optional<MatchCache> include_;
+  mutable std::mutex nohandler_mu_;
+  mutable std::map<std::string, std::unique_ptr<KeptFile>> nohandler_files_;
 };
 
 const CollectorRegistrar kRegistrar({

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "collector.h"
+#include "kept_file.h"
 #include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
@@ -94,10 +95,10 @@ class NetstatCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     Selector stats(fields_);
-    ParsePairs(ReadFile(netstat_), netstat_, stats);
-    ParsePairs(ReadFile(snmp_), snmp_, stats);
+    ParsePairs(netstat_file_.Read(), netstat_, stats);
+    ParsePairs(snmp_file_.Read(), snmp_, stats);
     // Absent when IPv6 is disabled: not an error, as in node_exporter.
-    if (auto text = ReadFileIfExists(snmp6_)) ParseSnmp6(*text, snmp6_, stats);
+    if (auto text = snmp6_file_.ReadIfExists()) ParseSnmp6(*text, snmp6_, stats);
     std::vector<prometheus::MetricFamily> out;
     for (const auto& s : stats.Take()) {
       Emit(out, Family("node_netstat_" + s.key, "Statistic " + s.help_name + ".", prometheus::MetricType::Untyped)
@@ -108,6 +109,9 @@ class NetstatCollector : public Collector {
 
  private:
   std::string netstat_, snmp_, snmp6_;
+  mutable KeptFile netstat_file_{netstat_};
+  mutable KeptFile snmp_file_{snmp_};
+  mutable KeptFile snmp6_file_{snmp6_};
   MatchCache fields_;
 };
 

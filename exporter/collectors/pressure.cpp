@@ -1,5 +1,6 @@
 // Pressure stall information (PSI) from /proc/pressure/{cpu,io,memory}.
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "text_file.h"
 
@@ -10,8 +11,9 @@ struct Psi {
   std::optional<double> some_total, full_total;  // seconds
 };
 
-Psi ParsePsi(const std::string& path) {
-  const std::string text = ReadFile(path);
+Psi ParsePsi(KeptFile& file) {
+  const std::string& path = file.path();
+  const std::string text = file.Read();
   Psi psi;
   for (std::string_view line : Lines(text)) {
     const auto f = Fields(line);
@@ -30,12 +32,13 @@ Psi ParsePsi(const std::string& path) {
 
 class PressureCollector : public Collector {
  public:
-  explicit PressureCollector(const CollectorContext& ctx) : dir_(ctx.paths.Proc("pressure")) {}
+  explicit PressureCollector(const CollectorContext& ctx)
+      : dir_(ctx.paths.Proc("pressure")), cpu_(dir_ + "/cpu"), io_(dir_ + "/io"), memory_(dir_ + "/memory") {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const Psi cpu = ParsePsi(dir_ + "/cpu");
-    const Psi io = ParsePsi(dir_ + "/io");
-    const Psi mem = ParsePsi(dir_ + "/memory");
+    const Psi cpu = ParsePsi(cpu_);
+    const Psi io = ParsePsi(io_);
+    const Psi mem = ParsePsi(memory_);
     auto full = [](const Psi& p, const std::string& path) {
       if (!p.full_total) throw ParseError(path + ": no 'full' line");
       return *p.full_total;
@@ -61,6 +64,7 @@ class PressureCollector : public Collector {
 
  private:
   std::string dir_;
+  mutable KeptFile cpu_, io_, memory_;
 };
 
 const CollectorRegistrar kRegistrar({

@@ -1,6 +1,7 @@
 // node_schedstat_* per CPU from /proc/schedstat (kernels built with CONFIG_SCHEDSTATS).
 // Without the file there is no data, as node_exporter reports it.
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "text_file.h"
 
@@ -12,7 +13,7 @@ class SchedstatCollector : public Collector {
   explicit SchedstatCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("schedstat")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const auto text = ReadFileIfExists(path_);
+    const auto text = file_.ReadIfExists();
     if (!text) throw NoDataError(path_ + " does not exist");
     auto running = Counter("node_schedstat_running_seconds_total", "Number of seconds CPU spent running a process.");
     auto waiting =
@@ -40,6 +41,7 @@ class SchedstatCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
 };
 
 const CollectorRegistrar kRegistrar({

@@ -1,5 +1,6 @@
 // node_softnet_* per CPU from /proc/net/softnet_stat (one hex line per CPU).
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "procfs/sys_value.h"
 #include "text_file.h"
@@ -15,7 +16,7 @@ class SoftnetCollector : public Collector {
   explicit SoftnetCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("net/softnet_stat")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     auto processed = Counter("node_softnet_processed_total", "Number of processed packets");
     auto dropped = Counter("node_softnet_dropped_total", "Number of dropped packets");
     auto squeezed = Counter("node_softnet_times_squeezed_total", "Number of times processing packets ran out of quota");
@@ -48,6 +49,7 @@ class SoftnetCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
 };
 
 const CollectorRegistrar kRegistrar({

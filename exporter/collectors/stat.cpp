@@ -1,5 +1,6 @@
 // Boot time, context switches, forks, interrupts and runnable/blocked procs from /proc/stat.
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "procfs/proc_stat.h"
 #include "text_file.h"
@@ -12,7 +13,7 @@ class StatCollector : public Collector {
   explicit StatCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("stat")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const ProcStat st = ParseProcStat(ReadFile(path_), path_);
+    const ProcStat st = ParseProcStat(file_.Read(), path_);
     auto need = [&](const std::optional<std::uint64_t>& v, const char* key) {
       if (!v) throw ParseError(path_ + ": no '" + key + "' line");
       return static_cast<double>(*v);
@@ -32,6 +33,7 @@ class StatCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
 };
 
 const CollectorRegistrar kRegistrar({

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "text_file.h"
 
@@ -11,7 +12,17 @@ namespace {
 
 class TimeCollector : public Collector {
  public:
-  explicit TimeCollector(const CollectorContext& ctx) : clocksource_dir_(ctx.paths.Sys("devices/system/clocksource")) {}
+  // Clock source devices are fixed at boot: listed once, their two files kept open.
+  explicit TimeCollector(const CollectorContext& ctx) {
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(ctx.paths.Sys("devices/system/clocksource"), ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.starts_with("clocksource")) continue;
+      sources_.push_back({name.substr(11), std::make_unique<KeptFile>(entry.path() / "available_clocksource"),
+                          std::make_unique<KeptFile>(entry.path() / "current_clocksource")});
+    }
+  }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     timespec ts{};
@@ -28,13 +39,9 @@ class TimeCollector : public Collector {
                            "Available clocksources read from '/sys/devices/system/clocksource'.");
     auto current = Gauge("node_time_clocksource_current_info",
                          "Current clocksource read from '/sys/devices/system/clocksource'.");
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(clocksource_dir_, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (!name.starts_with("clocksource")) continue;
-      const std::string device = name.substr(11);
-      const auto avail = ReadFileIfExists(entry.path() / "available_clocksource");
-      const auto cur = ReadFileIfExists(entry.path() / "current_clocksource");
+    for (const auto& [device, available_file, current_file] : sources_) {
+      const auto avail = available_file->ReadIfExists();
+      const auto cur = current_file->ReadIfExists();
       if (avail) {
         for (auto src : Fields(Trim(*avail))) available.Add(1, {{"clocksource", std::string(src)}, {"device", device}});
       }
@@ -46,7 +53,11 @@ class TimeCollector : public Collector {
   }
 
  private:
-  std::string clocksource_dir_;
+  struct Source {
+    std::string device;  // "0" of clocksource0
+    std::unique_ptr<KeptFile> available, current;
+  };
+  std::vector<Source> sources_;
 };
 
 const CollectorRegistrar kRegistrar({

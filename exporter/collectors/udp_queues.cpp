@@ -1,5 +1,6 @@
 // node_udp_queues{ip,queue}: bytes queued in UDP sockets, summed over /proc/net/udp and udp6.
 #include "collector.h"
+#include "kept_file.h"
 #include "metric_family.h"
 #include "procfs/sys_value.h"
 #include "text_file.h"
@@ -38,8 +39,8 @@ class UdpQueuesCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     auto fam = Gauge("node_udp_queues", "Number of allocated memory in the kernel for UDP datagrams in bytes.");
-    const auto t4 = ReadFileIfExists(v4_);
-    const auto t6 = ReadFileIfExists(v6_);
+    const auto t4 = v4_file_.ReadIfExists();
+    const auto t6 = v6_file_.ReadIfExists();
     if (!t4 && !t6) throw NoDataError("neither " + v4_ + " nor " + v6_ + " exists");
     for (const auto& [text, path, ip] : {std::tuple{&t4, &v4_, "v4"}, std::tuple{&t6, &v6_, "v6"}}) {
       if (!*text) continue;
@@ -54,6 +55,8 @@ class UdpQueuesCollector : public Collector {
 
  private:
   std::string v4_, v6_;
+  mutable KeptFile v4_file_{v4_};
+  mutable KeptFile v6_file_{v6_};
 };
 
 const CollectorRegistrar kRegistrar({

@@ -1,6 +1,7 @@
 // node_vmstat_* from /proc/vmstat, untyped as node_exporter exports them, filtered by
 // --collector.vmstat.fields.
 #include "collector.h"
+#include "kept_file.h"
 #include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
@@ -14,7 +15,7 @@ class VmstatCollector : public Collector {
       : path_(ctx.paths.Proc("vmstat")), fields_(ctx.Option("collector.vmstat.fields"), "collector.vmstat.fields") {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const std::string text = ReadFile(path_);
+    const std::string text = file_.Read();
     std::vector<prometheus::MetricFamily> out;
     std::size_t line_no = 0;
     for (auto line : Lines(text)) {
@@ -36,6 +37,7 @@ class VmstatCollector : public Collector {
 
  private:
   std::string path_;
+  mutable KeptFile file_{path_};
   MatchCache fields_;
 };
 

@@ -1,0 +1,80 @@
+// KeptFile: procfs files read again from offset 0 give fresh content; other files are
+// reopened each time, so a fixture replaced by rename is seen; errors name the file.
+#include "kept_file.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "text_file.h"
+
+namespace xw::testing {
+namespace {
+
+// Field 20 of /proc/self/stat (num_threads), counted after the ')' that ends comm.
+int Threads(const std::string& stat) {
+  const auto f = Fields(std::string_view(stat).substr(stat.rfind(')') + 2));
+  return std::stoi(std::string(f.at(17)));
+}
+
+TEST(KeptFile, ProcfsFileIsFreshOnEveryRead) {
+  KeptFile stat("/proc/self/stat");
+  const int before = Threads(stat.Read());
+  std::promise<void> started, finish;
+  std::thread t([&] {
+    started.set_value();
+    finish.get_future().wait();
+  });
+  started.get_future().wait();
+  EXPECT_EQ(Threads(stat.Read()), before + 1);
+  finish.set_value();
+  t.join();
+  EXPECT_EQ(Threads(stat.Read()), before);
+}
+
+TEST(KeptFile, ReadsProcfsFilesLongerThanAPage) {
+  // /proc/crypto is a seq_file of many records: each read returns about a page.
+  const std::string whole = ReadFile("/proc/crypto");
+  if (whole.size() < 8192) GTEST_SKIP() << "/proc/crypto is only " << whole.size() << " bytes here";
+  KeptFile crypto("/proc/crypto");
+  EXPECT_EQ(crypto.Read(), whole);
+  EXPECT_EQ(crypto.Read(), whole);
+}
+
+TEST(KeptFile, RegularFileReplacedByRenameIsReadAnew) {
+  const auto dir = std::filesystem::temp_directory_path() / ("xw-kept-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "loadavg";
+  std::ofstream(path) << "1.00 2.00 3.00 1/100 42\n";
+  KeptFile file(path.string());
+  EXPECT_EQ(file.Read(), "1.00 2.00 3.00 1/100 42\n");
+  std::ofstream(dir / "next") << "4.00 5.00 6.00 1/100 43\n";
+  std::filesystem::rename(dir / "next", path);
+  EXPECT_EQ(file.Read(), "4.00 5.00 6.00 1/100 43\n");
+  std::filesystem::remove(path);
+  EXPECT_FALSE(file.ReadIfExists().has_value());
+  try {
+    file.Read();
+    ADD_FAILURE() << "no error for a missing file";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KeptFile, SizeLimitIsAnErrorNamingTheFile) {
+  KeptFile crypto("/proc/crypto", 100);
+  try {
+    crypto.Read();
+    ADD_FAILURE() << "no error for a file over the limit";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("/proc/crypto: larger than 100 bytes"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace xw::testing
