@@ -1,8 +1,9 @@
 // node_filesystem_* from the mount table and statfs(2).
 //
-// A statfs on a dead NFS server can block for minutes. The statfs calls run on a worker
-// thread and each scrape waits at most --collector.filesystem.mount-timeout per mount; a mount
-// that times out is reported stuck and skipped until its statfs finally returns.
+// A statfs on a dead NFS server can block for minutes. Except for local disk and memory
+// filesystems, the statfs calls run on a worker thread and each scrape waits at most
+// --collector.filesystem.mount-timeout per mount; a mount that times out is reported with
+// device_error 1 and not asked again until its statfs finally returns.
 #include <sys/vfs.h>
 
 #include <condition_variable>
@@ -42,6 +43,10 @@ std::string Unescape(std::string_view s) {
   }
   return out;
 }
+
+// Filesystems whose statfs is answered from in-memory counters, never over a network.
+const std::set<std::string, std::less<>> kLocalFsTypes = {"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs",
+                                                          "vfat", "exfat", "tmpfs", "ramfs"};
 
 struct StatResult {
   bool done = false;
@@ -251,23 +256,34 @@ class FilesystemCollector : public Collector {
   }
 
   std::vector<StatResult> StatAll(const std::vector<Mount>& mounts) const {
-    std::lock_guard scrape_lock(scrape_mu_);  // one scrape at a time drives the worker
     std::vector<StatResult> results(mounts.size());
+    // Disk and memory filesystems answer statfs from counters in memory: asked here, without
+    // a round trip to the worker. The rest (NFS, CIFS, FUSE, ...) may hang and go to it.
+    std::vector<std::size_t> guarded;
+    for (std::size_t i = 0; i < mounts.size(); ++i) {
+      if (!kLocalFsTypes.contains(mounts[i].fstype)) {
+        guarded.push_back(i);
+        continue;
+      }
+      results[i].err = ::statfs(paths_.Root(mounts[i].mountpoint).c_str(), &results[i].buf) == 0 ? 0 : errno;
+      results[i].done = true;
+    }
+    std::lock_guard scrape_lock(scrape_mu_);  // one scrape at a time drives the worker
     std::size_t next = 0;
-    while (next < mounts.size()) {
+    while (next < guarded.size()) {
       auto batch = std::make_shared<StatBatch>();
-      for (std::size_t i = next; i < mounts.size(); ++i) {
-        batch->paths.push_back(paths_.Root(mounts[i].mountpoint));
-        batch->mountpoints.push_back(mounts[i].mountpoint);
+      for (std::size_t k = next; k < guarded.size(); ++k) {
+        batch->paths.push_back(paths_.Root(mounts[guarded[k]].mountpoint));
+        batch->mountpoints.push_back(mounts[guarded[k]].mountpoint);
       }
       batch->results.resize(batch->paths.size());
       if (!worker_) worker_ = std::make_unique<StatfsWorker>(stuck_);
       const std::size_t answered = worker_->Run(batch, timeout_);
-      for (std::size_t i = 0; i < answered; ++i) results[next + i] = batch->results[i];
+      for (std::size_t k = 0; k < answered; ++k) results[guarded[next + k]] = batch->results[k];
       if (answered == batch->paths.size()) break;
-      // Mount next+answered did not answer in time: leave the worker to it, use a new one.
+      // That mount did not answer in time: leave the worker to it, use a new one.
       worker_.reset();
-      const std::string& mp = mounts[next + answered].mountpoint;
+      const std::string& mp = mounts[guarded[next + answered]].mountpoint;
       log::Warn("mount point timed out, marking it stuck and skipping it until it answers",
                 {{"mountpoint", mp}, {"timeout", std::to_string(timeout_.count()) + "ms"}});
       {
