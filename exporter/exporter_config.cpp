@@ -23,6 +23,11 @@ ParseOutcome ParseFlags(int argc, char** argv) {
   app.add_option("--web.workers", cfg.web_workers, "Threads serving requests (idle clients hold none)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  app.add_option("--scrape.threads", cfg.scrape_threads,
+                 "Collectors run at once per scrape (more: shorter scrapes when collectors wait on slow files, "
+                 "a little more CPU and memory)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   app.add_option("--log.level", cfg.log_level, "debug, info, warn or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

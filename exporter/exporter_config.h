@@ -15,6 +15,7 @@ struct ExporterConfig {
   std::string telemetry_path = "/metrics";
   std::string web_config_file;
   int web_workers = 1;
+  int scrape_threads = 1;
   std::string log_level = "info";
   Paths paths;
   std::vector<std::string> enabled_collectors;  // sorted

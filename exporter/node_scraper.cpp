@@ -1,35 +1,121 @@
 #include "node_scraper.h"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <exception>
+#include <mutex>
+#include <thread>
 
 #include "log.h"
 #include "metric_family.h"
 
 namespace xw::exporter {
 
-NodeScraper::NodeScraper(std::vector<Named> collectors) : collectors_(std::move(collectors)) {}
+// One scrape's work: collectors are handed out by index, results kept in collector order.
+struct NodeScraper::Job {
+  explicit Job(std::size_t n) : outcomes(n) {}
+  std::vector<Outcome> outcomes;
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> finished{0};
+};
+
+struct NodeScraper::Pool {
+  std::mutex mu;
+  std::condition_variable work_cv;  // a new job, or stop
+  std::condition_variable done_cv;  // the job's last collector finished
+  std::shared_ptr<Job> job;
+  std::uint64_t generation = 0;
+  bool stop = false;
+  std::vector<std::thread> threads;
+};
+
+NodeScraper::NodeScraper(std::vector<Named> collectors, unsigned threads) : collectors_(std::move(collectors)) {
+  if (threads <= 1 || collectors_.size() <= 1) return;
+  pool_ = std::make_unique<Pool>();
+  for (unsigned i = 1; i < threads; ++i) {
+    pool_->threads.emplace_back([this] {
+      std::uint64_t seen = 0;
+      for (;;) {
+        std::shared_ptr<Job> job;
+        {
+          std::unique_lock lock(pool_->mu);
+          pool_->work_cv.wait(lock, [&] { return pool_->stop || pool_->generation != seen; });
+          if (pool_->stop) return;
+          seen = pool_->generation;
+          job = pool_->job;
+        }
+        if (job) Drain(*job);
+      }
+    });
+  }
+}
+
+NodeScraper::~NodeScraper() {
+  if (!pool_) return;
+  {
+    std::lock_guard lock(pool_->mu);
+    pool_->stop = true;
+  }
+  pool_->work_cv.notify_all();
+  for (auto& t : pool_->threads) t.join();
+}
+
+NodeScraper::Outcome NodeScraper::RunOne(const Named& named) const {
+  const auto& [name, collector] = named;
+  Outcome o;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    o.families = collector->Collect();
+    o.ok = true;
+  } catch (const NoDataError& e) {
+    log::Debug("collector returned no data", {{"collector", name}, {"err", e.what()}});
+  } catch (const std::exception& e) {
+    log::Error("collector failed", {{"collector", name}, {"err", e.what()}});
+  }
+  o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return o;
+}
+
+void NodeScraper::Drain(Job& job) const {
+  const std::size_t n = collectors_.size();
+  for (std::size_t i = job.next.fetch_add(1); i < n; i = job.next.fetch_add(1)) {
+    job.outcomes[i] = RunOne(collectors_[i]);
+    if (job.finished.fetch_add(1) + 1 == n && pool_) {
+      // Under the mutex, so the scraping thread cannot check and then miss the wake-up.
+      std::lock_guard lock(pool_->mu);
+      pool_->done_cv.notify_all();
+    }
+  }
+}
 
 std::vector<prometheus::MetricFamily> NodeScraper::Collect() const {
+  auto job = std::make_shared<Job>(collectors_.size());
+  if (pool_) {
+    {
+      std::lock_guard lock(pool_->mu);
+      pool_->job = job;
+      ++pool_->generation;
+    }
+    pool_->work_cv.notify_all();
+  }
+  // This thread works too; it alone would finish the job if no helper came.
+  Drain(*job);
+  if (pool_) {
+    std::unique_lock lock(pool_->mu);
+    pool_->done_cv.wait(lock, [&] { return job->finished.load() == collectors_.size(); });
+    if (pool_->job == job) pool_->job.reset();
+  }
+
   std::vector<prometheus::MetricFamily> out;
   auto duration = Gauge("node_scrape_collector_duration_seconds", "node_exporter: Duration of a collector scrape.");
   auto success = Gauge("node_scrape_collector_success", "node_exporter: Whether a collector succeeded.");
-  for (const auto& [name, collector] : collectors_) {
-    const auto start = std::chrono::steady_clock::now();
-    bool ok = true;
-    try {
-      auto families = collector->Collect();
-      for (auto& f : families) out.push_back(std::move(f));
-    } catch (const NoDataError& e) {
-      ok = false;
-      log::Debug("collector returned no data", {{"collector", name}, {"err", e.what()}});
-    } catch (const std::exception& e) {
-      ok = false;
-      log::Error("collector failed", {{"collector", name}, {"err", e.what()}});
-    }
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    duration.Add(took.count(), {{"collector", name}});
-    success.Add(ok ? 1 : 0, {{"collector", name}});
+  for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    Outcome& o = job->outcomes[i];
+    for (auto& f : o.families) out.push_back(std::move(f));
+    duration.Add(o.seconds, {{"collector", collectors_[i].first}});
+    success.Add(o.ok ? 1 : 0, {{"collector", collectors_[i].first}});
   }
   Emit(out, std::move(duration));
   Emit(out, std::move(success));

@@ -14,12 +14,31 @@ namespace xw::exporter {
 class NodeScraper : public prometheus::Collectable {
  public:
   using Named = std::pair<std::string, std::unique_ptr<Collector>>;
-  explicit NodeScraper(std::vector<Named> collectors);
+  // With threads > 1, that many collectors run at once (the scraping thread and threads - 1
+  // helpers kept for the process's life), as node_exporter runs its collectors concurrently:
+  // a scrape then takes about as long as its slowest collectors, not their sum.
+  explicit NodeScraper(std::vector<Named> collectors, unsigned threads = 1);
+  ~NodeScraper() override;
+  NodeScraper(const NodeScraper&) = delete;
+  NodeScraper& operator=(const NodeScraper&) = delete;
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
+  struct Outcome {
+    std::vector<prometheus::MetricFamily> families;
+    double seconds = 0;
+    bool ok = false;
+  };
+  struct Job;
+  struct Pool;
+
+  Outcome RunOne(const Named& collector) const;
+  // Takes collectors off the job until none is left; returns once this thread has no more.
+  void Drain(Job& job) const;
+
   std::vector<Named> collectors_;
+  std::unique_ptr<Pool> pool_;
 };
 
 }  // namespace xw::exporter

@@ -70,5 +70,32 @@ TEST(NodeScraper, OneBrokenCollectorDoesNotBreakTheOthers) {
   EXPECT_NE(FindFamily(f, "node_cpu_seconds_total"), nullptr);
 }
 
+// --scrape.threads: the same families in the same order as one after the other, scrape after
+// scrape, with a broken collector among them.
+TEST(NodeScraper, ThreadsGiveTheSameScrapeAsSequential) {
+  auto make = [] {
+    std::vector<exporter::NodeScraper::Named> collectors;
+    collectors.emplace_back("loadavg", MakeCollector("loadavg", FixturePaths("broken")));
+    for (const char* name : {"cpu", "meminfo", "netdev", "stat", "vmstat", "diskstats", "uname"}) {
+      collectors.emplace_back(name, MakeCollector(name, FixturePaths()));
+    }
+    return collectors;
+  };
+  auto names = [](const std::vector<prometheus::MetricFamily>& f) {
+    std::vector<std::string> out;
+    for (const auto& family : f) out.push_back(family.name + "/" + std::to_string(family.metric.size()));
+    return out;
+  };
+  const exporter::NodeScraper sequential(make(), 1);
+  const exporter::NodeScraper parallel(make(), 3);
+  const auto expected = names(sequential.Collect());
+  for (int i = 0; i < 20; ++i) {
+    const auto f = parallel.Collect();
+    ASSERT_EQ(names(f), expected) << "scrape " << i;
+    EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "loadavg"}}), 0);
+    EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "vmstat"}}), 1);
+  }
+}
+
 }  // namespace
 }  // namespace xw::testing
