@@ -19,6 +19,14 @@ echo
 echo "== the stack at work: logins, messages across nodes, node 1 killed and brought back"
 /usr/bin/python3 "$root/server/tools/demo.py"
 
+probe=$build/xmpp_probe/xmpp_probe
+if [ -x "$probe" ]; then
+  echo
+  echo "== failover drill (xmpp_probe drill): two sessions send a numbered message and a ping every"
+  echo "   100 ms through HAProxy while node 1 is killed and restarted"
+  "$probe" drill --stack "$stack" --stack.run-dir "${XMPPWATCH_RUN_DIR:-$root/run}"
+fi
+
 echo
 echo "== status"
 "$stack" status
