@@ -133,6 +133,7 @@ class FailoverRunner::Session {
         if (!sender_) {
           runner_.receiver_jid_ = client_.jid();
           runner_.receiver_ever_up_ = true;
+          ++runner_.receiver_logins_;
         }
       }
       outage_.resumed = resumed;

@@ -76,6 +76,7 @@ class FailoverRunner {
 
   void SenderTick(XmppClient& client, Deadline deadline);
   void SenderFreshLogin(XmppClient& client, Deadline deadline);
+  void SendResends(XmppClient& client, Deadline deadline);
   void UpdateAcks(const XmppClient& client);
   void OnStanza(const Element& e, bool at_sender);
   void Settle(bool final_pass);
@@ -91,6 +92,12 @@ class FailoverRunner {
   std::uint64_t next_n_ = 0;
   std::uint64_t sender_epoch_ = 0;
   bool receiver_ever_up_ = false;
+  // Resends wait until the receiver is logged in again: sent while it reconnects, they go to
+  // its old full JID, which right after a node crash may still name a session on the dead
+  // node, where the server drops them.
+  std::uint64_t receiver_logins_ = 0;
+  std::uint64_t resend_after_login_ = 0;  // send `resend_` once receiver_logins_ reaches this
+  std::vector<std::uint64_t> resend_;
   Clock::time_point last_settle_;
   FailoverStats stats_;
   std::string receiver_jid_;

@@ -30,6 +30,7 @@ bool FailoverRunner::ParseBody(const std::string& body, std::uint64_t& run, std:
 }
 
 void FailoverRunner::SenderTick(XmppClient& client, Deadline deadline) {
+  SendResends(client, deadline);
   std::uint64_t n;
   std::int64_t sent_ns = NowNs();
   std::string to;
@@ -53,19 +54,32 @@ void FailoverRunner::SenderTick(XmppClient& client, Deadline deadline) {
   if (it != messages_.end()) it->second.seq = client.sm().enabled ? client.sm().outbound : 0;
 }
 
-void FailoverRunner::SenderFreshLogin(XmppClient& client, Deadline deadline) {
+void FailoverRunner::SenderFreshLogin(XmppClient& /*client*/, Deadline /*deadline*/) {
   // A new stream: anything without a receipt may be gone, even if the server acknowledged
-  // it. Send it again (a careful client does), numbered as before, so a copy that did get
-  // through shows up as a duplicate rather than vanishing.
+  // it. It is sent again (a careful client does), numbered as before, so a copy that did get
+  // through shows up as a duplicate rather than vanishing; SendResends does it once the
+  // receiver is back (it is already back if its session never broke).
+  std::lock_guard lock(mu_);
+  ++sender_epoch_;
+  resend_.clear();
+  for (const auto& [n, m] : messages_) {
+    if (!m.receipt && Clock::now() - m.first_sent < kLostAfter) resend_.push_back(n);
+  }
+  resend_after_login_ = receiver_logins_ + (stats_.receiver_up ? 0 : 1);
+}
+
+void FailoverRunner::SendResends(XmppClient& client, Deadline deadline) {
   std::vector<std::pair<std::uint64_t, std::int64_t>> resend;
   std::string to;
   {
     std::lock_guard lock(mu_);
-    ++sender_epoch_;
+    if (resend_.empty() || receiver_logins_ < resend_after_login_ || !stats_.receiver_up) return;
     to = receiver_jid_;
-    for (const auto& [n, m] : messages_) {
-      if (!m.receipt && Clock::now() - m.first_sent < kLostAfter) resend.emplace_back(n, m.sent_ns);
+    for (std::uint64_t n : resend_) {
+      auto it = messages_.find(n);
+      if (it != messages_.end() && !it->second.receipt) resend.emplace_back(n, it->second.sent_ns);
     }
+    resend_.clear();
   }
   for (const auto& [n, sent_ns] : resend) {
     client.SendMessage(to, "fo " + std::to_string(run_id_) + " " + std::to_string(n) + " " + std::to_string(sent_ns),
