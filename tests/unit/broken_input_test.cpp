@@ -37,6 +37,19 @@ INSTANTIATE_TEST_SUITE_P(Collectors, BrokenInput,
                                            BrokenCase{"filesystem", "broken/proc/1/mounts"}),
                          [](const auto& info) { return info.param.collector; });
 
+// Issue 8's collectors: truncated rows, extra columns, non-numbers.
+INSTANTIATE_TEST_SUITE_P(
+    NodeCollectors, BrokenInput,
+    ::testing::Values(BrokenCase{"netstat", "broken/proc/net/netstat"}, BrokenCase{"sockstat", "broken/proc/net/sockstat"},
+                      BrokenCase{"softnet", "broken/proc/net/softnet_stat"}, BrokenCase{"udp_queues", "broken/proc/net/udp"},
+                      BrokenCase{"arp", "broken/proc/net/arp"},
+                      BrokenCase{"conntrack", "broken/proc/net/stat/nf_conntrack"},
+                      BrokenCase{"filefd", "broken/proc/sys/fs/file-nr"},
+                      BrokenCase{"entropy", "broken/proc/sys/kernel/random/entropy_avail"},
+                      BrokenCase{"vmstat", "broken/proc/vmstat"}, BrokenCase{"interrupts", "broken/proc/interrupts"},
+                      BrokenCase{"schedstat", "broken/proc/schedstat"}, BrokenCase{"mdadm", "broken/proc/mdstat"}),
+    [](const auto& info) { return info.param.collector; });
+
 TEST(BrokenInput, MissingFileNamesIt) {
   exporter::Paths p = FixturePaths();
   p.procfs = FixtureDir() + "/does-not-exist";
