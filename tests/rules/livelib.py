@@ -3,26 +3,25 @@ scraping every component, and generating XMPP traffic. Loopback only; every wait
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
 
 import rulelib
 
-for _v in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-    os.environ.pop(_v, None)
-os.environ["no_proxy"] = "*"
+# The stack suites' helpers (tests/stack/stacklib.py): paths, logging, bounded waits, and the
+# proxy variables dropped so loopback requests never leave the machine.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "stack"))
+import stacklib  # noqa: E402
 
 PROM = os.environ.get("XMPPWATCH_PROMETHEUS_URL", "http://127.0.0.1:9090")
 AM = os.environ.get("XMPPWATCH_ALERTMANAGER_URL", "http://127.0.0.1:9093")
 PROBE = "http://127.0.0.1:9815"
 PROBE_MODULES = ("c2s", "login", "message", "offline", "mam")
-STACK = os.path.join(rulelib.REPO, "server", "stack")
-RUN_DIR = os.environ.get("XMPPWATCH_RUN_DIR") or os.path.join(rulelib.REPO, "run")
-
-
-def say(msg):
-    print(f"{time.strftime('%H:%M:%S')} {msg}", flush=True)
+STACK = stacklib.STACK
+RUN_DIR = stacklib.RUN_DIR
+say = stacklib.say
 
 
 def get(url, timeout=10):
@@ -123,17 +122,8 @@ def stack(*args, timeout=240, check=True):
 
 
 def wait_for(what, fn, timeout=60.0, interval=1.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as e:  # noqa: BLE001 - retried until the deadline
-            last = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+    """stacklib.wait_for with the slower polling these Prometheus-side checks need."""
+    return stacklib.wait_for(what, fn, timeout, interval)
 
 
 def traffic():
