@@ -32,7 +32,7 @@ std::optional<std::string> KeptFile::ReadIfExists() {
   if (fd_ >= 0) {
     // A descriptor can go bad under us (the device of a sysfs file went away): start over once.
     try {
-      return ReadKept();
+      return ReadAll(fd_);
     } catch (const ParseError&) {
       ::close(fd_);
       fd_ = -1;
@@ -44,11 +44,15 @@ std::optional<std::string> KeptFile::ReadIfExists() {
     throw ParseError(path_ + ": " + std::strerror(errno));
   }
   if (!RegeneratesOnRead(fd)) {
-    ::close(fd);
-    return ReadFileIfExists(path_, max_bytes_);
+    // Read through this descriptor and let it go: the next read opens the path again.
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    return ReadAll(fd);
   }
   fd_ = fd;
-  return ReadKept();
+  return ReadAll(fd_);
 }
 
 std::string KeptFile::Read() {
@@ -57,13 +61,13 @@ std::string KeptFile::Read() {
   return std::move(*content);
 }
 
-std::optional<std::string> KeptFile::ReadKept() {
+std::string KeptFile::ReadAll(int fd) {
   std::string out;
   out.resize(last_size_ + 4096);
   std::size_t used = 0;
   for (;;) {
     // Until a read returns nothing: a seq_file hands out about a page per read.
-    const ssize_t n = ::pread(fd_, out.data() + used, out.size() - used, static_cast<off_t>(used));
+    const ssize_t n = ::pread(fd, out.data() + used, out.size() - used, static_cast<off_t>(used));
     if (n < 0) {
       if (errno == EINTR) continue;
       throw ParseError(path_ + ": " + std::strerror(errno));

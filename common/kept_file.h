@@ -27,7 +27,8 @@ class KeptFile {
   const std::string& path() const { return path_; }
 
  private:
-  std::optional<std::string> ReadKept();
+  // Reads from offset 0 to the end (pread, so the descriptor's own offset does not matter).
+  std::string ReadAll(int fd);
 
   std::mutex mu_;  // two scrapes at once share the descriptor
   std::string path_;
