@@ -8,13 +8,11 @@ The node is restarted whatever happens (server/stack start ej1).
 """
 import json
 import os
-import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import livelib  # noqa: E402
-import rulelib  # noqa: E402
 from receiver import Receiver  # noqa: E402
 
 # The XMPP alert relay (alert_relay/), when built: started on 127.0.0.1:9099, where
@@ -35,23 +33,14 @@ RESOLVE_TIMEOUT = 240
 
 def alertmanager_current():
     """Makes the stack's Alertmanager run rules/alertmanager.yml with its templates."""
-    run_am = os.path.join(livelib.RUN_DIR, "alertmanager")
-    tmpl_dst = os.path.join(run_am, "templates")
-    reload = False
-    if not os.path.isdir(tmpl_dst):
-        # WORKAROUND until server/stack copies rules/templates/ (see rules/README.md).
-        say(f"NOTE: {tmpl_dst} missing (server/stack does not copy rules/templates yet): copying it")
-        shutil.copytree(os.path.join(rulelib.RULES_DIR, "templates"), tmpl_dst)
-        reload = True
+    tmpl_dst = os.path.join(livelib.RUN_DIR, "alertmanager", "templates")
+    assert os.path.isdir(tmpl_dst), f"server/stack did not copy rules/templates/ to {tmpl_dst}"
     status = json.loads(livelib.get(f"{livelib.AM}/api/v2/status"))
     if "oncall-critical" not in status["config"]["original"]:
         say("Alertmanager runs another configuration: restarting it through the launcher")
         livelib.stack("kill", "am", "TERM")
         livelib.wait_for("alertmanager to stop", lambda: livelib.stack("status").stdout.count("alertmanager  down"), 30)
         livelib.stack("start", "am")
-        reload = False
-    if reload:
-        livelib.post(f"{livelib.AM}/-/reload")
     status = json.loads(livelib.get(f"{livelib.AM}/api/v2/status"))
     assert "oncall-critical" in status["config"]["original"], "Alertmanager did not load rules/alertmanager.yml"
 
