@@ -12,7 +12,7 @@ namespace {
 
 class ArpCollector : public Collector {
  public:
-  explicit ArpCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("net/arp")) {
+  explicit ArpCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("net/arp")) {
     if (const auto& x = ctx.Option("collector.arp.device-exclude"); !x.empty()) {
       exclude_.emplace(x, "collector.arp.device-exclude");
     }
@@ -30,7 +30,8 @@ class ArpCollector : public Collector {
       const auto f = Fields(line);
       if (f.empty()) continue;
       // "IP address  HW type  Flags  HW address  Mask  Device"
-      if (f.size() < 6) throw ParseError(path_ + " line " + std::to_string(line_no) + ": unexpected ARP table format");
+      if (f.size() < 6)
+        throw ParseError(file_.path() + " line " + std::to_string(line_no) + ": unexpected ARP table format");
       if (f[0] == "IP") continue;
       entries[std::string(f.back())] += 1;
     }
@@ -46,8 +47,7 @@ class ArpCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
   std::optional<MatchCache> exclude_, include_;
 };
 

@@ -13,11 +13,11 @@ namespace {
 class CpuCollector : public Collector {
  public:
   explicit CpuCollector(const CollectorContext& ctx)
-      : path_(ctx.paths.Proc("stat")), user_hz_(static_cast<double>(sysconf(_SC_CLK_TCK))) {}
+      : file_(ctx.paths.Proc("stat")), user_hz_(static_cast<double>(sysconf(_SC_CLK_TCK))) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const ProcStat st = ParseProcStat(file_.Read(), path_);
-    if (st.cpus.empty()) throw ParseError(path_ + ": no per-cpu lines");
+    const ProcStat st = ParseProcStat(file_.Read(), file_.path());
+    if (st.cpus.empty()) throw ParseError(file_.path() + ": no per-cpu lines");
     auto seconds = Counter("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.");
     auto guest = Counter("node_cpu_guest_seconds_total", "Seconds the CPUs spent in guests (VMs) for each mode.");
     for (const auto& c : st.cpus) {
@@ -38,8 +38,7 @@ class CpuCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
   double user_hz_;
 };
 

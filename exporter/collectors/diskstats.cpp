@@ -46,7 +46,7 @@ constexpr Column kColumns[] = {
 class DiskstatsCollector : public Collector {
  public:
   explicit DiskstatsCollector(const CollectorContext& ctx)
-      : path_(ctx.paths.Proc("diskstats")),
+      : file_(ctx.paths.Proc("diskstats")),
         udev_dir_(ctx.paths.udev_data),
         exclude_(ctx.Option("collector.diskstats.device-exclude"), "collector.diskstats.device-exclude") {}
 
@@ -63,7 +63,7 @@ class DiskstatsCollector : public Collector {
       ++line_no;
       const auto f = Fields(line);
       if (f.empty()) continue;
-      const std::string where = path_ + " line " + std::to_string(line_no);
+      const std::string where = file_.path() + " line " + std::to_string(line_no);
       if (f.size() < 14) throw ParseError(where + ": expected at least 14 fields, got " + std::to_string(f.size()));
       const std::string device(f[2]);
       if (exclude_.Matches(device)) continue;
@@ -109,9 +109,7 @@ class DiskstatsCollector : public Collector {
                  {"wwn", prop("ID_WWN")}});
   }
 
-  std::string path_;
-
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
   std::string udev_dir_;
   MatchCache exclude_;
 };

@@ -9,21 +9,22 @@ namespace {
 
 class FilefdCollector : public Collector {
  public:
-  explicit FilefdCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("sys/fs/file-nr")) {}
+  explicit FilefdCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("sys/fs/file-nr")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();
     const auto f = Fields(Trim(text));
-    if (f.size() != 3) throw ParseError(path_ + ": expected 3 numbers, got " + std::to_string(f.size()));
+    if (f.size() != 3) throw ParseError(file_.path() + ": expected 3 numbers, got " + std::to_string(f.size()));
     std::vector<prometheus::MetricFamily> out;
-    Emit(out, Gauge("node_filefd_allocated", "File descriptor statistics: allocated.").Add(DoubleOrThrow(f[0], path_)));
-    Emit(out, Gauge("node_filefd_maximum", "File descriptor statistics: maximum.").Add(DoubleOrThrow(f[2], path_)));
+    Emit(out, Gauge("node_filefd_allocated", "File descriptor statistics: allocated.")
+                  .Add(DoubleOrThrow(f[0], file_.path())));
+    Emit(out,
+         Gauge("node_filefd_maximum", "File descriptor statistics: maximum.").Add(DoubleOrThrow(f[2], file_.path())));
     return out;
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
 };
 
 const CollectorRegistrar kRegistrar({

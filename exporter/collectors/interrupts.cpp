@@ -10,12 +10,12 @@ namespace {
 
 class InterruptsCollector : public Collector {
  public:
-  explicit InterruptsCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("interrupts")) {}
+  explicit InterruptsCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("interrupts")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();
     const auto lines = Lines(text);
-    if (lines.empty()) throw ParseError(path_ + ": empty");
+    if (lines.empty()) throw ParseError(file_.path() + ": empty");
     const std::size_t cpus = Fields(lines[0]).size();  // "CPU0 CPU1 ..."
     std::vector<std::string> cpu_label;
     for (std::size_t i = 0; i < cpus; ++i) cpu_label.push_back(std::to_string(i));
@@ -24,7 +24,7 @@ class InterruptsCollector : public Collector {
       const auto f = Fields(lines[n]);
       // ERR: and MIS: carry one total, not one count per CPU: node_exporter skips them too.
       if (f.size() < cpus + 2) continue;
-      const std::string where = path_ + " line " + std::to_string(n + 1);
+      const std::string where = file_.path() + " line " + std::to_string(n + 1);
       if (!f[0].ends_with(':')) throw ParseError(where + ": no ':' after the interrupt name");
       const std::string type(f[0].substr(0, f[0].size() - 1));
       const bool numbered = ToUint64(type).has_value();
@@ -46,8 +46,7 @@ class InterruptsCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
 };
 
 const CollectorRegistrar kRegistrar({

@@ -9,22 +9,21 @@ namespace {
 
 class LoadavgCollector : public Collector {
  public:
-  explicit LoadavgCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("loadavg")) {}
+  explicit LoadavgCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("loadavg")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();
     const auto f = Fields(Trim(text));
-    if (f.size() < 3) throw ParseError(path_ + ": expected at least 3 fields, got " + std::to_string(f.size()));
+    if (f.size() < 3) throw ParseError(file_.path() + ": expected at least 3 fields, got " + std::to_string(f.size()));
     std::vector<prometheus::MetricFamily> out;
-    Emit(out, Gauge("node_load1", "1m load average.").Add(DoubleOrThrow(f[0], path_)));
-    Emit(out, Gauge("node_load5", "5m load average.").Add(DoubleOrThrow(f[1], path_)));
-    Emit(out, Gauge("node_load15", "15m load average.").Add(DoubleOrThrow(f[2], path_)));
+    Emit(out, Gauge("node_load1", "1m load average.").Add(DoubleOrThrow(f[0], file_.path())));
+    Emit(out, Gauge("node_load5", "5m load average.").Add(DoubleOrThrow(f[1], file_.path())));
+    Emit(out, Gauge("node_load15", "15m load average.").Add(DoubleOrThrow(f[2], file_.path())));
     return out;
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
 };
 
 const CollectorRegistrar kRegistrar({

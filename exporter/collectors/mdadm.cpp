@@ -90,17 +90,17 @@ std::vector<MdDevice> ParseMdstat(const std::string& text, const std::string& pa
 
 class MdadmCollector : public Collector {
  public:
-  explicit MdadmCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("mdstat")) {}
+  explicit MdadmCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("mdstat")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto text = file_.ReadIfExists();
-    if (!text) throw NoDataError(path_ + " does not exist");
+    if (!text) throw NoDataError(file_.path() + " does not exist");
     auto required = Gauge("node_md_disks_required", "Total number of disks of device.");
     auto disks = Gauge("node_md_disks", "Number of active/failed/spare disks of device.");
     auto state = Gauge("node_md_state", "Indicates the state of md-device.");
     auto blocks = Gauge("node_md_blocks", "Total number of blocks on device.");
     auto synced = Gauge("node_md_blocks_synced", "Number of blocks synced on device.");
-    for (const auto& d : ParseMdstat(*text, path_)) {
+    for (const auto& d : ParseMdstat(*text, file_.path())) {
       const Labels dev{{"device", d.name}};
       required.Add(d.total, dev);
       disks.Add(d.active, {{"device", d.name}, {"state", "active"}});
@@ -125,8 +125,7 @@ class MdadmCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
 };
 
 const CollectorRegistrar kRegistrar({

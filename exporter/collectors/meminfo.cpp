@@ -19,7 +19,7 @@ std::string FieldName(std::string_view raw) {
 
 class MeminfoCollector : public Collector {
  public:
-  explicit MeminfoCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("meminfo")) {}
+  explicit MeminfoCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("meminfo")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();
@@ -29,7 +29,7 @@ class MeminfoCollector : public Collector {
       ++line_no;
       const auto f = Fields(line);
       if (f.empty()) continue;
-      const std::string where = path_ + " line " + std::to_string(line_no);
+      const std::string where = file_.path() + " line " + std::to_string(line_no);
       if (f.size() < 2 || f.size() > 3 || !f[0].ends_with(":")) {
         throw ParseError(where + ": expected 'Name: value [kB]'");
       }
@@ -42,13 +42,12 @@ class MeminfoCollector : public Collector {
       }
       Emit(out, Gauge("node_memory_" + name, "Memory information field " + name + ".").Add(value));
     }
-    if (out.empty()) throw ParseError(path_ + ": no fields");
+    if (out.empty()) throw ParseError(file_.path() + ": no fields");
     return out;
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
 };
 
 const CollectorRegistrar kRegistrar({

@@ -23,7 +23,7 @@ constexpr std::size_t kNumColumns = std::size(kColumns);
 class NetdevCollector : public Collector {
  public:
   explicit NetdevCollector(const CollectorContext& ctx)
-      : path_(ctx.paths.Proc("net/dev")), sys_net_(ctx.paths.Sys("class/net")) {
+      : file_(ctx.paths.Proc("net/dev")), sys_net_(ctx.paths.Sys("class/net")) {
     const std::string& exclude = ctx.Option("collector.netdev.device-exclude");
     const std::string& include = ctx.Option("collector.netdev.device-include");
     // An include list replaces the exclude list, whose default (^lo$) is always set.
@@ -47,7 +47,7 @@ class NetdevCollector : public Collector {
       ++line_no;
       const auto colon = line.find(':');
       if (line_no <= 2) continue;  // two header lines
-      const std::string where = path_ + " line " + std::to_string(line_no);
+      const std::string where = file_.path() + " line " + std::to_string(line_no);
       if (colon == std::string_view::npos) {
         if (Trim(line).empty()) continue;
         throw ParseError(where + ": no ':' after the device name");
@@ -79,8 +79,7 @@ class NetdevCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
   std::string sys_net_;
   std::optional<MatchCache> exclude_;
   std::optional<MatchCache> include_;

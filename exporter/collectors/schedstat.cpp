@@ -10,11 +10,11 @@ namespace {
 
 class SchedstatCollector : public Collector {
  public:
-  explicit SchedstatCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("schedstat")) {}
+  explicit SchedstatCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("schedstat")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto text = file_.ReadIfExists();
-    if (!text) throw NoDataError(path_ + " does not exist");
+    if (!text) throw NoDataError(file_.path() + " does not exist");
     auto running = Counter("node_schedstat_running_seconds_total", "Number of seconds CPU spent running a process.");
     auto waiting =
         Counter("node_schedstat_waiting_seconds_total", "Number of seconds spent by processing waiting for this CPU.");
@@ -25,7 +25,7 @@ class SchedstatCollector : public Collector {
       const auto f = Fields(line);
       // "cpuN f1 .. f9": the last three are running ns, waiting ns and timeslices.
       if (f.empty() || !f[0].starts_with("cpu") || f[0].size() == 3) continue;
-      const std::string where = path_ + " line " + std::to_string(line_no);
+      const std::string where = file_.path() + " line " + std::to_string(line_no);
       if (f.size() != 10) throw ParseError(where + ": expected 9 numbers after " + std::string(f[0]));
       const Labels labels{{"cpu", std::string(f[0].substr(3))}};
       running.Add(static_cast<double>(Uint64OrThrow(f[7], where)) / 1e9, labels);
@@ -40,8 +40,7 @@ class SchedstatCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
 };
 
 const CollectorRegistrar kRegistrar({

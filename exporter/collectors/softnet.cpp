@@ -13,7 +13,7 @@ constexpr std::size_t kMinColumns = 9;
 
 class SoftnetCollector : public Collector {
  public:
-  explicit SoftnetCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("net/softnet_stat")) {}
+  explicit SoftnetCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("net/softnet_stat")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();
@@ -24,7 +24,7 @@ class SoftnetCollector : public Collector {
     for (auto line : Lines(text)) {
       const auto f = Fields(line);
       if (f.empty()) continue;
-      const std::string where = path_ + " line " + std::to_string(cpu + 1);
+      const std::string where = file_.path() + " line " + std::to_string(cpu + 1);
       if (f.size() < kMinColumns) {
         throw ParseError(where + ": " + std::to_string(f.size()) + " columns, at least 9 expected");
       }
@@ -48,8 +48,7 @@ class SoftnetCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
 };
 
 const CollectorRegistrar kRegistrar({

@@ -10,12 +10,12 @@ namespace {
 
 class StatCollector : public Collector {
  public:
-  explicit StatCollector(const CollectorContext& ctx) : path_(ctx.paths.Proc("stat")) {}
+  explicit StatCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("stat")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const ProcStat st = ParseProcStat(file_.Read(), path_);
+    const ProcStat st = ParseProcStat(file_.Read(), file_.path());
     auto need = [&](const std::optional<std::uint64_t>& v, const char* key) {
-      if (!v) throw ParseError(path_ + ": no '" + key + "' line");
+      if (!v) throw ParseError(file_.path() + ": no '" + key + "' line");
       return static_cast<double>(*v);
     };
     std::vector<prometheus::MetricFamily> out;
@@ -32,8 +32,7 @@ class StatCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
 };
 
 const CollectorRegistrar kRegistrar({

@@ -12,7 +12,7 @@ namespace {
 class VmstatCollector : public Collector {
  public:
   explicit VmstatCollector(const CollectorContext& ctx)
-      : path_(ctx.paths.Proc("vmstat")), fields_(ctx.Option("collector.vmstat.fields"), "collector.vmstat.fields") {}
+      : file_(ctx.paths.Proc("vmstat")), fields_(ctx.Option("collector.vmstat.fields"), "collector.vmstat.fields") {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();
@@ -22,7 +22,7 @@ class VmstatCollector : public Collector {
       ++line_no;
       const auto f = Fields(line);
       if (f.empty()) continue;
-      const std::string where = path_ + " line " + std::to_string(line_no);
+      const std::string where = file_.path() + " line " + std::to_string(line_no);
       if (f.size() != 2) throw ParseError(where + ": expected 'name value'");
       // Parsed before filtering: a malformed file fails whatever fields are selected.
       const double v = DoubleOrThrow(f[1], where);
@@ -36,8 +36,7 @@ class VmstatCollector : public Collector {
   }
 
  private:
-  std::string path_;
-  mutable KeptFile file_{path_};
+  mutable KeptFile file_;
   MatchCache fields_;
 };
 
