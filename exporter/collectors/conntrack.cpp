@@ -71,8 +71,8 @@ class ConntrackCollector : public Collector {
     Emit(out, Gauge("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.")
                   .Add(*count));
     Emit(out, Gauge("node_nf_conntrack_entries_limit", "Maximum size of connection tracking table.").Add(*max));
-    if (const auto text = stat_file_.ReadIfExists()) {
-      const auto sums = SumStats(*text, stat_);
+    if (const auto text = stat_.ReadIfExists()) {
+      const auto sums = SumStats(*text, stat_.path());
       for (const auto& s : kStats) {
         const auto it = sums.find(s.column);
         if (it == sums.end()) continue;
@@ -83,8 +83,8 @@ class ConntrackCollector : public Collector {
   }
 
  private:
-  std::string count_, max_, stat_;
-  mutable KeptFile stat_file_{stat_};
+  std::string count_, max_;
+  mutable KeptFile stat_;
 };
 
 const CollectorRegistrar kRegistrar({

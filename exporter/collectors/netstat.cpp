@@ -95,10 +95,10 @@ class NetstatCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     Selector stats(fields_);
-    ParsePairs(netstat_file_.Read(), netstat_, stats);
-    ParsePairs(snmp_file_.Read(), snmp_, stats);
+    ParsePairs(netstat_.Read(), netstat_.path(), stats);
+    ParsePairs(snmp_.Read(), snmp_.path(), stats);
     // Absent when IPv6 is disabled: not an error, as in node_exporter.
-    if (auto text = snmp6_file_.ReadIfExists()) ParseSnmp6(*text, snmp6_, stats);
+    if (auto text = snmp6_.ReadIfExists()) ParseSnmp6(*text, snmp6_.path(), stats);
     std::vector<prometheus::MetricFamily> out;
     for (const auto& s : stats.Take()) {
       Emit(out, Family("node_netstat_" + s.key, "Statistic " + s.help_name + ".", prometheus::MetricType::Untyped)
@@ -108,10 +108,9 @@ class NetstatCollector : public Collector {
   }
 
  private:
-  std::string netstat_, snmp_, snmp6_;
-  mutable KeptFile netstat_file_{netstat_};
-  mutable KeptFile snmp_file_{snmp_};
-  mutable KeptFile snmp6_file_{snmp6_};
+  mutable KeptFile netstat_;
+  mutable KeptFile snmp_;
+  mutable KeptFile snmp6_;
   MatchCache fields_;
 };
 

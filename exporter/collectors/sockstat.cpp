@@ -56,15 +56,14 @@ class SockstatCollector : public Collector {
   std::vector<prometheus::MetricFamily> Collect() const override {
     std::vector<prometheus::MetricFamily> out;
     // Either file is absent when its address family is compiled out: skipped, as node_exporter does.
-    if (auto text = v4_file_.ReadIfExists()) Parse(*text, v4_, false, page_size_, out);
-    if (auto text = v6_file_.ReadIfExists()) Parse(*text, v6_, true, page_size_, out);
+    if (auto text = v4_.ReadIfExists()) Parse(*text, v4_.path(), false, page_size_, out);
+    if (auto text = v6_.ReadIfExists()) Parse(*text, v6_.path(), true, page_size_, out);
     return out;
   }
 
  private:
-  std::string v4_, v6_;
-  mutable KeptFile v4_file_{v4_};
-  mutable KeptFile v6_file_{v6_};
+  mutable KeptFile v4_;
+  mutable KeptFile v6_;
   double page_size_;
 };
 

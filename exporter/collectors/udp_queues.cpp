@@ -39,10 +39,10 @@ class UdpQueuesCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     auto fam = Gauge("node_udp_queues", "Number of allocated memory in the kernel for UDP datagrams in bytes.");
-    const auto t4 = v4_file_.ReadIfExists();
-    const auto t6 = v6_file_.ReadIfExists();
-    if (!t4 && !t6) throw NoDataError("neither " + v4_ + " nor " + v6_ + " exists");
-    for (const auto& [text, path, ip] : {std::tuple{&t4, &v4_, "v4"}, std::tuple{&t6, &v6_, "v6"}}) {
+    const auto t4 = v4_.ReadIfExists();
+    const auto t6 = v6_.ReadIfExists();
+    if (!t4 && !t6) throw NoDataError("neither " + v4_.path() + " nor " + v6_.path() + " exists");
+    for (const auto& [text, path, ip] : {std::tuple{&t4, &v4_.path(), "v4"}, std::tuple{&t6, &v6_.path(), "v6"}}) {
       if (!*text) continue;
       const Queues q = Sum(**text, *path);
       fam.Add(q.tx, {{"queue", "tx"}, {"ip", ip}});
@@ -54,9 +54,8 @@ class UdpQueuesCollector : public Collector {
   }
 
  private:
-  std::string v4_, v6_;
-  mutable KeptFile v4_file_{v4_};
-  mutable KeptFile v6_file_{v6_};
+  mutable KeptFile v4_;
+  mutable KeptFile v6_;
 };
 
 const CollectorRegistrar kRegistrar({
