@@ -57,6 +57,12 @@ std::string_view Trim(std::string_view s) {
 
 std::vector<std::string_view> Fields(std::string_view line) {
   std::vector<std::string_view> out;
+  Fields(line, out);
+  return out;
+}
+
+void Fields(std::string_view line, std::vector<std::string_view>& out) {
+  out.clear();
   std::size_t i = 0;
   while (i < line.size()) {
     while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
@@ -64,7 +70,6 @@ std::vector<std::string_view> Fields(std::string_view line) {
     while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
     if (i > start) out.push_back(line.substr(start, i - start));
   }
-  return out;
 }
 
 std::vector<std::string_view> Lines(std::string_view text) {
@@ -108,6 +113,16 @@ std::uint64_t Uint64OrThrow(std::string_view s, const std::string& where) {
 double DoubleOrThrow(std::string_view s, const std::string& where) {
   if (auto v = ToDouble(s)) return *v;
   throw ParseError(where + ": '" + std::string(s) + "' is not a number");
+}
+
+std::uint64_t Uint64OrThrow(std::string_view s, const FileLine& where) {
+  if (auto v = ToUint64(s)) return *v;
+  return Uint64OrThrow(s, where.str());
+}
+
+double DoubleOrThrow(std::string_view s, const FileLine& where) {
+  if (auto v = ToDouble(s)) return *v;
+  return DoubleOrThrow(s, where.str());
 }
 
 }  // namespace xw

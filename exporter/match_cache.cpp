@@ -27,4 +27,15 @@ bool MatchCache::Matches(const std::string& s) const {
   return m;
 }
 
+bool OrderedMatchCache::Pass::Matches(std::string_view name) {
+  auto& order = cache_.order_;
+  const std::size_t pos = pos_++;
+  if (pos < order.size() && order[pos].first == name) return order[pos].second;
+  const std::string key(name);
+  const bool m = cache_.matches_.Matches(key);
+  if (pos < order.size()) order[pos] = {key, m};
+  else if (order.size() < kMaxEntries) order.emplace_back(key, m);
+  return m;
+}
+
 }  // namespace xw::exporter

@@ -40,7 +40,7 @@ std::map<std::string, double> SumStats(const std::string& text, const std::strin
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const auto f = Fields(lines[i]);
     if (f.empty()) continue;
-    const std::string where = path + " line " + std::to_string(i + 1);
+    const FileLine where(path, i + 1);
     if (f.size() != header.size()) {
       throw ParseError(where + ": " + std::to_string(f.size()) + " columns, header has " + std::to_string(header.size()));
     }
@@ -64,9 +64,9 @@ class ConntrackCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto count = ReadNumberIfExists(count_);
-    if (!count) throw NoDataError(count_ + " does not exist: conntrack probably not loaded");
+    if (!count) throw NoDataError(count_.path() + " does not exist: conntrack probably not loaded");
     const auto max = ReadNumberIfExists(max_);
-    if (!max) throw NoDataError(max_ + " does not exist: conntrack probably not loaded");
+    if (!max) throw NoDataError(max_.path() + " does not exist: conntrack probably not loaded");
     std::vector<prometheus::MetricFamily> out;
     Emit(out, Gauge("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.")
                   .Add(*count));
@@ -83,7 +83,7 @@ class ConntrackCollector : public Collector {
   }
 
  private:
-  std::string count_, max_;
+  mutable KeptFile count_, max_;
   mutable KeptFile stat_;
 };
 

@@ -63,7 +63,7 @@ class DiskstatsCollector : public Collector {
       ++line_no;
       const auto f = Fields(line);
       if (f.empty()) continue;
-      const std::string where = file_.path() + " line " + std::to_string(line_no);
+      const FileLine where(file_.path(), line_no);
       if (f.size() < 14) throw ParseError(where + ": expected at least 14 fields, got " + std::to_string(f.size()));
       const std::string device(f[2]);
       if (exclude_.Matches(device)) continue;

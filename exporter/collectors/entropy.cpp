@@ -22,7 +22,7 @@ class EntropyCollector : public Collector {
   }
 
  private:
-  std::string avail_, pool_;
+  mutable KeptFile avail_, pool_;
 };
 
 const CollectorRegistrar kRegistrar({

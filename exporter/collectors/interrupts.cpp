@@ -24,7 +24,7 @@ class InterruptsCollector : public Collector {
       const auto f = Fields(lines[n]);
       // ERR: and MIS: carry one total, not one count per CPU: node_exporter skips them too.
       if (f.size() < cpus + 2) continue;
-      const std::string where = file_.path() + " line " + std::to_string(n + 1);
+      const FileLine where(file_.path(), n + 1);
       if (!f[0].ends_with(':')) throw ParseError(where + ": no ':' after the interrupt name");
       const std::string type(f[0].substr(0, f[0].size() - 1));
       const bool numbered = ToUint64(type).has_value();

@@ -38,7 +38,7 @@ std::vector<MdDevice> ParseMdstat(const std::string& text, const std::string& pa
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto line = lines[i];
     if (Trim(line).empty() || line[0] == ' ' || line.starts_with("Personalities") || line.starts_with("unused")) continue;
-    const std::string where = path + " line " + std::to_string(i + 1);
+    const FileLine where(path, i + 1);
     const auto f = Fields(line);
     // "md0 : active raid1 sdb1[1] sda1[0](F)"
     if (f.size() < 3 || f[1] != ":") throw ParseError(where + ": expected 'mdN : state ...'");

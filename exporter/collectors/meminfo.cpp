@@ -29,7 +29,7 @@ class MeminfoCollector : public Collector {
       ++line_no;
       const auto f = Fields(line);
       if (f.empty()) continue;
-      const std::string where = file_.path() + " line " + std::to_string(line_no);
+      const FileLine where(file_.path(), line_no);
       if (f.size() < 2 || f.size() > 3 || !f[0].ends_with(":")) {
         throw ParseError(where + ": expected 'Name: value [kB]'");
       }

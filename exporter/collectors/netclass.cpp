@@ -1,6 +1,7 @@
 // node_network_* device properties from /sys/class/net/<iface>/: up, info, carrier, mtu,
 // speed and the rest, as node_exporter's netclass collector (sysfs variant) names them.
 #include <fcntl.h>
+#include <linux/if.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,54 +13,102 @@
 #include <optional>
 
 #include "collector.h"
+#include "log.h"
 #include "match_cache.h"
 #include "metric_family.h"
+#include "procfs/rtnl_links.h"
 #include "procfs/sys_value.h"
 #include "web_config.h"
 
 namespace xw::exporter {
 namespace {
 
+// An attribute as its sysfs file would read, rebuilt from the rtnetlink dump; nullptr where
+// the dump does not carry it (or carries something else: its flags are dev_get_flags(), not
+// the file's dev->flags) and the file is read.
+using FromDump = std::optional<std::string> (*)(const RtnlLink&);
+
+template <typename T>
+std::optional<std::string> Decimal(const std::optional<T>& v) {
+  if (!v) return std::nullopt;
+  return std::to_string(static_cast<std::uint64_t>(*v));
+}
+// sysfs answers EINVAL for carrier and dormant while the device is down.
+bool Running(const RtnlLink& l) { return (l.flags & IFF_UP) != 0; }
+
 struct Property {
   const char* file;    // attribute under /sys/class/net/<iface>/
   const char* metric;  // node_network_<metric>
   bool counter;
+  FromDump from_dump;
 };
 
 // node_exporter's order; speed_bytes is derived from "speed" separately.
 constexpr Property kProperties[] = {
-    {"addr_assign_type", "address_assign_type", false},
-    {"carrier", "carrier", false},
-    {"carrier_changes", "carrier_changes_total", true},
-    {"carrier_up_count", "carrier_up_changes_total", true},
-    {"carrier_down_count", "carrier_down_changes_total", true},
-    {"dev_id", "device_id", false},
-    {"dormant", "dormant", false},
-    {"flags", "flags", false},
-    {"ifindex", "iface_id", false},
-    {"iflink", "iface_link", false},
-    {"link_mode", "iface_link_mode", false},
-    {"mtu", "mtu_bytes", false},
-    {"name_assign_type", "name_assign_type", false},
-    {"netdev_group", "net_dev_group", false},
-    {"tx_queue_len", "transmit_queue_length", false},
-    {"type", "protocol_type", false},
+    {"addr_assign_type", "address_assign_type", false, nullptr},
+    {"carrier", "carrier", false,
+     [](const RtnlLink& l) { return Running(l) ? Decimal(l.carrier) : std::nullopt; }},
+    {"carrier_changes", "carrier_changes_total", true, [](const RtnlLink& l) { return Decimal(l.carrier_changes); }},
+    {"carrier_up_count", "carrier_up_changes_total", true,
+     [](const RtnlLink& l) { return Decimal(l.carrier_up_count); }},
+    {"carrier_down_count", "carrier_down_changes_total", true,
+     [](const RtnlLink& l) { return Decimal(l.carrier_down_count); }},
+    {"dev_id", "device_id", false, nullptr},
+    {"dormant", "dormant", false,
+     [](const RtnlLink& l) -> std::optional<std::string> {
+       if (!Running(l)) return std::nullopt;
+       return (l.flags & IFF_DORMANT) != 0 ? "1" : "0";
+     }},
+    {"flags", "flags", false, nullptr},
+    {"ifindex", "iface_id", false, [](const RtnlLink& l) { return Decimal(std::optional(l.index)); }},
+    {"iflink", "iface_link", false,
+     [](const RtnlLink& l) { return Decimal(std::optional(l.link.value_or(static_cast<std::uint32_t>(l.index)))); }},
+    {"link_mode", "iface_link_mode", false, [](const RtnlLink& l) { return Decimal(l.link_mode); }},
+    {"mtu", "mtu_bytes", false, [](const RtnlLink& l) { return Decimal(l.mtu); }},
+    {"name_assign_type", "name_assign_type", false, nullptr},
+    {"netdev_group", "net_dev_group", false, [](const RtnlLink& l) { return Decimal(l.group); }},
+    {"tx_queue_len", "transmit_queue_length", false, [](const RtnlLink& l) { return Decimal(l.txqlen); }},
+    {"type", "protocol_type", false, [](const RtnlLink& l) { return Decimal(std::optional(l.type)); }},
 };
 constexpr std::size_t kNumProps = std::size(kProperties);
+
 // After the properties: the info labels and speed.
-constexpr const char* kOther[] = {"operstate", "address", "broadcast", "duplex", "ifalias", "speed"};
+struct OtherAttribute {
+  const char* file;
+  FromDump from_dump;
+};
+constexpr OtherAttribute kOther[] = {
+    {"operstate",
+     [](const RtnlLink& l) -> std::optional<std::string> {
+       // The kernel's operstates[] (net-sysfs.c), indexed by IF_OPER_*.
+       static constexpr const char* kNames[] = {"unknown", "notpresent", "down", "lowerlayerdown",
+                                                "testing", "dormant",    "up"};
+       if (!l.operstate || *l.operstate >= std::size(kNames)) return std::nullopt;
+       return kNames[*l.operstate];
+     }},
+    {"address", [](const RtnlLink& l) -> std::optional<std::string> { return l.address; }},
+    {"broadcast", [](const RtnlLink& l) -> std::optional<std::string> { return l.broadcast; }},
+    {"duplex", nullptr},
+    {"ifalias", [](const RtnlLink& l) -> std::optional<std::string> { return l.alias; }},
+    {"speed", nullptr},
+};
 enum Other : std::size_t { kOperstate = kNumProps, kAddress, kBroadcast, kDuplex, kIfalias, kSpeed, kNumAttrs };
 
-const char* AttrName(std::size_t i) { return i < kNumProps ? kProperties[i].file : kOther[i - kNumProps]; }
+FromDump DumpReader(std::size_t i) { return i < kNumProps ? kProperties[i].from_dump : kOther[i - kNumProps].from_dump; }
+const char* AttrName(std::size_t i) { return i < kNumProps ? kProperties[i].file : kOther[i - kNumProps].file; }
 
 // One device's attribute files kept open between scrapes and re-read with pread, one syscall
 // each instead of three (open, read, close cost ~15 us per attribute on a busy VM, ~20
 // attributes per device). The directory's inode tells a device recreated under the same name.
+// With the rtnetlink dump, only the attributes it lacks are opened.
 class DeviceFiles {
  public:
-  DeviceFiles(const std::string& dir, ino_t ino) : ino_(ino) {
+  DeviceFiles(const std::string& dir, ino_t ino, bool with_dump) : ino_(ino) {
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    for (std::size_t i = 0; i < kNumAttrs; ++i) fds_[i] = dfd < 0 ? -1 : ::openat(dfd, AttrName(i), O_RDONLY | O_CLOEXEC);
+    for (std::size_t i = 0; i < kNumAttrs; ++i) {
+      const bool wanted = !(with_dump && DumpReader(i));
+      fds_[i] = dfd < 0 || !wanted ? -1 : ::openat(dfd, AttrName(i), O_RDONLY | O_CLOEXEC);
+    }
     if (dfd >= 0) ::close(dfd);
   }
   ~DeviceFiles() {
@@ -71,6 +120,7 @@ class DeviceFiles {
   DeviceFiles& operator=(const DeviceFiles&) = delete;
 
   ino_t ino() const { return ino_; }
+  bool Has(std::size_t attr) const { return fds_[attr] >= 0; }
   std::optional<std::string> Read(std::size_t attr) const { return PreadAttribute(fds_[attr]); }
 
  private:
@@ -92,6 +142,19 @@ class NetclassCollector : public Collector {
       throw ConfigError("--collector.netclass.ignore-invalid-speed: expected true or false, got '" + v + "'");
     }
     ignore_invalid_speed_ = v == "true";
+    const auto& nl = ctx.Option("collector.netclass.netlink");
+    if (nl != "true" && nl != "false") {
+      throw ConfigError("--collector.netclass.netlink: expected true or false, got '" + nl + "'");
+    }
+    // A socket sees this process's network namespace; a --path.sysfs elsewhere (a host's /sys
+    // mounted into a container) may describe another one, so it is read file by file.
+    if (nl == "true" && ctx.paths.sysfs == "/sys") {
+      try {
+        rtnl_ = std::make_unique<RtnlSocket>();
+      } catch (const std::exception& e) {
+        log::Warn("netclass: no rtnetlink, reading every attribute from sysfs", {{"error", e.what()}});
+      }
+    }
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
@@ -100,8 +163,9 @@ class NetclassCollector : public Collector {
     if (ec) throw NoDataError(dir_ + ": " + ec.message());
     std::vector<std::string> devices;
     for (const auto& entry : it) {
-      // bonding_masters is a plain file among the device links.
-      if (entry.is_regular_file(ec)) continue;
+      // bonding_masters is a plain file among the device links (the listing's own file type,
+      // so no stat of each link's target).
+      if (entry.symlink_status(ec).type() == std::filesystem::file_type::regular) continue;
       const std::string name = entry.path().filename().string();
       if (!ignored_.Matches(name)) devices.push_back(name);
     }
@@ -118,15 +182,23 @@ class NetclassCollector : public Collector {
     auto speed = Gauge("node_network_speed_bytes", "Network device property: speed_bytes");
 
     std::lock_guard lock(mu_);
+    const auto dump = Dump();
     Forget(devices);
     for (const auto& dev : devices) {
       const std::string path = dir_ + "/" + dev;
       struct stat sb{};
       if (::stat(path.c_str(), &sb) != 0) continue;  // went away since the listing
+      // A device the dump does not know (created since) is read from its files alone.
+      const auto in_dump = dump ? dump->find(dev) : std::map<std::string, RtnlLink>::const_iterator{};
+      const RtnlLink* link = dump && in_dump != dump->end() ? &in_dump->second : nullptr;
       const DeviceFiles* cached = Cached(dev, path, sb.st_ino);
       std::optional<SysDir> plain;
-      if (!cached) plain.emplace(path);
-      auto read = [&](std::size_t attr) { return cached ? cached->Read(attr) : plain->Read(AttrName(attr)); };
+      auto read = [&](std::size_t attr) -> std::optional<std::string> {
+        if (const FromDump from_dump = DumpReader(attr); link && from_dump) return from_dump(*link);
+        if (cached && cached->Has(attr)) return cached->Read(attr);
+        if (!plain) plain.emplace(path);
+        return plain->Read(AttrName(attr));
+      };
 
       const Labels labels{{"device", dev}};
       const std::string operstate = read(kOperstate).value_or("");
@@ -166,13 +238,24 @@ class NetclassCollector : public Collector {
     }
   }
 
+  // The rtnetlink dump, or nullopt when it is off or failed this time (the files answer then).
+  std::optional<std::map<std::string, RtnlLink>> Dump() const {
+    if (!rtnl_) return std::nullopt;
+    try {
+      return rtnl_->DumpLinks();
+    } catch (const std::exception& e) {
+      log::Debug("netclass: rtnetlink dump failed, reading sysfs this time", {{"error", e.what()}});
+      return std::nullopt;
+    }
+  }
+
   // The device's open files, (re)opened when it is new or was recreated; nullptr when the
   // cache is full.
   const DeviceFiles* Cached(const std::string& dev, const std::string& path, ino_t ino) const {
     auto it = cache_.find(dev);
     if (it != cache_.end() && it->second->ino() == ino) return it->second.get();
     if (it == cache_.end() && cache_.size() >= kMaxCachedDevices) return nullptr;
-    auto files = std::make_unique<DeviceFiles>(path, ino);
+    auto files = std::make_unique<DeviceFiles>(path, ino, rtnl_ != nullptr);
     const DeviceFiles* p = files.get();
     cache_[dev] = std::move(files);
     return p;
@@ -181,6 +264,7 @@ class NetclassCollector : public Collector {
   std::string dir_;
   MatchCache ignored_;
   bool ignore_invalid_speed_ = false;
+  std::unique_ptr<RtnlSocket> rtnl_;  // guarded by mu_ like the cache
   mutable std::mutex mu_;  // scrapes may overlap; the cache is shared
   mutable std::map<std::string, std::unique_ptr<DeviceFiles>> cache_;
 };
@@ -191,7 +275,10 @@ const CollectorRegistrar kRegistrar({
     .help = "Network device properties from /sys/class/net",
     .flags = {{"collector.netclass.ignored-devices", "^$", "Regexp of net devices to ignore for netclass collector"},
               {"collector.netclass.ignore-invalid-speed", "false",
-               "true: leave out node_network_speed_bytes where the speed is invalid (-1)"}},
+               "true: leave out node_network_speed_bytes where the speed is invalid (-1)"},
+              {"collector.netclass.netlink", "true",
+               "true: take the attributes rtnetlink also reports from one RTM_GETLINK dump instead of one sysfs "
+               "file each (only with --path.sysfs=/sys); same metrics either way"}},
     .make = [](const CollectorContext& ctx) { return std::make_unique<NetclassCollector>(ctx); },
 });
 

@@ -47,7 +47,7 @@ class NetdevCollector : public Collector {
       ++line_no;
       const auto colon = line.find(':');
       if (line_no <= 2) continue;  // two header lines
-      const std::string where = file_.path() + " line " + std::to_string(line_no);
+      const FileLine where(file_.path(), line_no);
       if (colon == std::string_view::npos) {
         if (Trim(line).empty()) continue;
         throw ParseError(where + ": no ':' after the device name");

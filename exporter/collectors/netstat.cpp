@@ -23,7 +23,7 @@ struct Stat {
 // looked up in the filter's cache, so the several hundred unselected fields cost no allocation.
 class Selector {
  public:
-  explicit Selector(const MatchCache& fields) : fields_(fields) {}
+  explicit Selector(const OrderedMatchCache& fields) : fields_(fields.Begin()) {}
 
   void Add(std::string_view proto, std::string_view name, double value) {
     key_.assign(proto).append("_").append(name);
@@ -42,7 +42,7 @@ class Selector {
   }
 
  private:
-  const MatchCache& fields_;
+  OrderedMatchCache::Pass fields_;
   std::string key_;
   std::vector<Stat> kept_;
 };
@@ -54,10 +54,12 @@ void ParsePairs(const std::string& text, const std::string& path, Selector& out)
     if (!Trim(line).empty()) lines.push_back(line);
   }
   if (lines.size() % 2 != 0) throw ParseError(path + ": a header line without its values line");
+  std::vector<std::string_view> names;
+  std::vector<std::string_view> values;
   for (std::size_t i = 0; i < lines.size(); i += 2) {
-    const std::string where = path + " line " + std::to_string(i + 2);
-    const auto names = Fields(lines[i]);
-    const auto values = Fields(lines[i + 1]);
+    const FileLine where(path, i + 2);
+    Fields(lines[i], names);
+    Fields(lines[i + 1], values);
     if (names.empty() || !names[0].ends_with(':') || names[0] != values[0]) {
       throw ParseError(where + ": values line does not follow its header");
     }
@@ -73,9 +75,10 @@ void ParsePairs(const std::string& text, const std::string& path, Selector& out)
 // snmp6: "Ip6InReceives  817" lines; the protocol is the name up to and including its first '6'.
 void ParseSnmp6(const std::string& text, const std::string& path, Selector& out) {
   std::size_t line_no = 0;
+  std::vector<std::string_view> f;
   for (auto line : Lines(text)) {
     ++line_no;
-    const auto f = Fields(line);
+    Fields(line, f);
     if (f.empty()) continue;
     const auto v = f.size() == 2 ? ToDouble(f[1]) : std::nullopt;
     if (!v) throw ParseError(path + " line " + std::to_string(line_no) + ": expected 'Name value'");
@@ -111,7 +114,7 @@ class NetstatCollector : public Collector {
   mutable KeptFile netstat_;
   mutable KeptFile snmp_;
   mutable KeptFile snmp6_;
-  MatchCache fields_;
+  OrderedMatchCache fields_;
 };
 
 const CollectorRegistrar kRegistrar({

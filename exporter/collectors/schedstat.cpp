@@ -25,7 +25,7 @@ class SchedstatCollector : public Collector {
       const auto f = Fields(line);
       // "cpuN f1 .. f9": the last three are running ns, waiting ns and timeslices.
       if (f.empty() || !f[0].starts_with("cpu") || f[0].size() == 3) continue;
-      const std::string where = file_.path() + " line " + std::to_string(line_no);
+      const FileLine where(file_.path(), line_no);
       if (f.size() != 10) throw ParseError(where + ": expected 9 numbers after " + std::string(f[0]));
       const Labels labels{{"cpu", std::string(f[0].substr(3))}};
       running.Add(static_cast<double>(Uint64OrThrow(f[7], where)) / 1e9, labels);

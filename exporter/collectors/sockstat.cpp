@@ -21,7 +21,7 @@ void Parse(const std::string& text, const std::string& path, bool ipv6, double p
     ++line_no;
     const auto f = Fields(line);
     if (f.empty()) continue;
-    const std::string where = path + " line " + std::to_string(line_no);
+    const FileLine where(path, line_no);
     if (!f[0].ends_with(':') || f.size() % 2 != 1) throw ParseError(where + ": expected 'PROTO: key value ...'");
     const std::string proto(f[0].substr(0, f[0].size() - 1));
     std::optional<double> values[std::size(kStates)];

@@ -24,7 +24,7 @@ class SoftnetCollector : public Collector {
     for (auto line : Lines(text)) {
       const auto f = Fields(line);
       if (f.empty()) continue;
-      const std::string where = file_.path() + " line " + std::to_string(cpu + 1);
+      const FileLine where(file_.path(), cpu + 1);
       if (f.size() < kMinColumns) {
         throw ParseError(where + ": " + std::to_string(f.size()) + " columns, at least 9 expected");
       }

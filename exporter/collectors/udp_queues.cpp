@@ -19,7 +19,7 @@ Queues Sum(const std::string& text, const std::string& path) {
     if (++line_no == 1) continue;  // header
     const auto f = Fields(line);
     if (f.empty()) continue;
-    const std::string where = path + " line " + std::to_string(line_no);
+    const FileLine where(path, line_no);
     // "sl local rem st tx_queue:rx_queue ..."
     if (f.size() < 10) throw ParseError(where + ": too few columns");
     const auto colon = f[4].find(':');

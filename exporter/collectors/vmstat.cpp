@@ -17,17 +17,19 @@ class VmstatCollector : public Collector {
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();
     std::vector<prometheus::MetricFamily> out;
+    auto selected = fields_.Begin();
+    std::vector<std::string_view> f;
     std::size_t line_no = 0;
     for (auto line : Lines(text)) {
       ++line_no;
-      const auto f = Fields(line);
+      Fields(line, f);
       if (f.empty()) continue;
-      const std::string where = file_.path() + " line " + std::to_string(line_no);
+      const FileLine where(file_.path(), line_no);
       if (f.size() != 2) throw ParseError(where + ": expected 'name value'");
       // Parsed before filtering: a malformed file fails whatever fields are selected.
       const double v = DoubleOrThrow(f[1], where);
+      if (!selected.Matches(f[0])) continue;
       const std::string name(f[0]);
-      if (!fields_.Matches(name)) continue;
       Emit(out, Family("node_vmstat_" + name, "/proc/vmstat information field " + name + ".",
                        prometheus::MetricType::Untyped)
                     .Add(v));
@@ -37,7 +39,7 @@ class VmstatCollector : public Collector {
 
  private:
   mutable KeptFile file_;
-  MatchCache fields_;
+  OrderedMatchCache fields_;
 };
 
 const CollectorRegistrar kRegistrar({

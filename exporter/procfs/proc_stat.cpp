@@ -5,7 +5,7 @@
 namespace xw::exporter {
 namespace {
 
-std::uint64_t Field(const std::vector<std::string_view>& f, std::size_t i, const std::string& where) {
+std::uint64_t Field(const std::vector<std::string_view>& f, std::size_t i, const FileLine& where) {
   return i < f.size() ? Uint64OrThrow(f[i], where) : 0;
 }
 
@@ -19,7 +19,7 @@ ProcStat ParseProcStat(std::string_view text, const std::string& source) {
     if (line.empty()) continue;
     const auto f = Fields(line);
     if (f.empty()) continue;
-    const std::string where = source + " line " + std::to_string(line_no);
+    const FileLine where(source, line_no);
     const std::string_view key = f[0];
     if (key.starts_with("cpu")) {
       if (key == "cpu") continue;  // the aggregate: node_exporter exports per cpu only

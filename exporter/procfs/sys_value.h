@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "kept_file.h"
 #include "text_file.h"
 
 namespace xw::exporter {
@@ -26,6 +27,10 @@ inline std::optional<std::string> ReadAttribute(const std::string& path);
 inline std::optional<double> ReadNumberIfExists(const std::string& path);
 // Like ReadNumberIfExists, but a missing file is a ParseError too.
 inline double ReadNumber(const std::string& path);
+// The same for a file read every scrape: kept open, as /proc/sys path lookups are the
+// expensive part of reading one number.
+inline std::optional<double> ReadNumberIfExists(KeptFile& file);
+inline double ReadNumber(KeptFile& file);
 
 // Integer in C notation as sysfs prints them: decimal, or 0x-prefixed hex (flags, dev_id).
 inline std::optional<std::int64_t> ParseCInt(std::string_view s);
@@ -96,6 +101,14 @@ inline std::optional<double> ReadNumberIfExists(const std::string& path) {
 }
 
 inline double ReadNumber(const std::string& path) { return DoubleOrThrow(Trim(ReadFile(path, 4096)), path); }
+
+inline std::optional<double> ReadNumberIfExists(KeptFile& file) {
+  const auto text = file.ReadIfExists();
+  if (!text) return std::nullopt;
+  return DoubleOrThrow(Trim(*text), file.path());
+}
+
+inline double ReadNumber(KeptFile& file) { return DoubleOrThrow(Trim(file.Read()), file.path()); }
 
 inline std::optional<std::int64_t> ParseCInt(std::string_view s) {
   bool negative = false;

@@ -1,5 +1,5 @@
-// netclass, hwmon, thermal_zone, cpufreq, schedstat, edac and mdadm on fixture trees: netclass
-// copied from a real VM, the rest hand-made in the kernel's formats (the VM has no sensors,
+// netclass, hwmon, thermal_zone, cpufreq, schedstat, edac and mdadm on fixture trees (and
+// netclass's rtnetlink path on the live /sys): netclass copied from a real VM, the rest hand-made in the kernel's formats (the VM has no sensors,
 // cpufreq, schedstats, EDAC or md arrays).
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "collect.h"
+#include "procfs/rtnl_links.h"
+#include "text_format.h"
 #include "text_file.h"
 #include "web_config.h"
 
@@ -72,6 +74,29 @@ TEST(NetclassCollector, KeptFilesStayFreshAndFollowDevices) {
   EXPECT_EQ(*Value(f, "node_network_mtu_bytes", {{"device", "eth0"}}), 1280);
   EXPECT_EQ(*Value(f, "node_network_mtu_bytes", {{"device", "lo"}}), 65536);
   fs::remove_all(root);
+}
+
+// On this machine's own /sys: the rtnetlink dump must give every series the sysfs files give,
+// with the same values (both read the same kernel a moment apart; nothing here changes links).
+TEST(NetclassCollector, RtnetlinkDumpGivesWhatSysfsGives) {
+  exporter::Paths live;
+  if (!std::filesystem::exists(live.Sys("class/net/lo"))) GTEST_SKIP() << "no /sys/class/net here";
+  auto text = [&](const std::string& netlink) {
+    std::string out;
+    AppendTextFormat(out, Collect("netclass", live, {{"collector.netclass.netlink", netlink}}));
+    return out;
+  };
+  const std::string from_dump = text("true");
+  EXPECT_NE(from_dump.find("node_network_mtu_bytes{device=\"lo\"}"), std::string::npos) << from_dump;
+  EXPECT_NE(from_dump.find("node_network_iface_link{device=\"lo\"}"), std::string::npos) << from_dump;
+  EXPECT_EQ(from_dump, text("false"));
+  EXPECT_THROW(MakeCollector("netclass", live, {{"collector.netclass.netlink", "yes"}}), ConfigError);
+}
+
+TEST(NetclassCollector, HardwareAddressesFormattedAsSysfs) {
+  const unsigned char mac[] = {0x02, 0xfc, 0x00, 0x0a, 0xbc, 0xff};
+  EXPECT_EQ(exporter::FormatHardwareAddress(mac, sizeof mac), "02:fc:00:0a:bc:ff");
+  EXPECT_EQ(exporter::FormatHardwareAddress(mac, 0), "");
 }
 
 TEST(HwmonCollector, SensorsNamedAndScaledAsNodeExporter) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "collect.h"
+#include "text_file.h"
 #include "web_config.h"
 
 extern char** environ;
@@ -33,6 +34,17 @@ class Child {
     }
   }
   pid_t pid() const { return pid_; }
+
+  // Waits (bounded) until the child has exec'd and gone to sleep: caught in between, it has
+  // the parent's name or almost no resident pages yet. False if that never happens.
+  bool WaitUntilAsleep() const {
+    for (int i = 0; i < 200; ++i) {
+      const auto stat = ReadFileIfExists("/proc/" + std::to_string(pid_) + "/stat");
+      if (stat && stat->find("(sleep) S") != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -62,6 +74,7 @@ TEST(ProcessesCollector, CountsIncludeOurStoppedChild) {
 TEST(ServiceCollector, FindsANamedProcessByCommAndCmdline) {
   Child child({"sleep", "61.5"});
   ASSERT_GT(child.pid(), 0);
+  ASSERT_TRUE(child.WaitUntilAsleep());
   const auto f = Collect("service", Real(),
                          {{"collector.service.names", "napper=sleep:61.5,other=sleep:no-such-arg,absent=no-such-prog"}});
   EXPECT_EQ(*Value(f, "xmppwatch_service_up", {{"service", "napper"}}), 1);
