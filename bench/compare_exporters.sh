@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Side by side, in one run: our exporter and Debian's prometheus-node-exporter serving the
-# same collectors on loopback. For each: p50/p99 latency over sequential scrapes (alternating
-# between the two), CPU per scrape, requests/s under wrk -c8, RSS, series. Writes
-# bench/results/exporters.md.
+# same collectors on loopback. For each: p50/p99 latency over sequential scrapes, CPU per
+# scrape, requests/s under wrk -c8, RSS, series. Writes bench/results/exporters.md.
 #
 # usage: bench/compare_exporters.sh [BUILD_DIR] [SCRAPES] [WRK_SECONDS]
 set -euo pipefail
@@ -43,7 +42,8 @@ start() {  # name port cmd...
   "$@" --web.listen-address="127.0.0.1:$port" "${flags[@]}" >"$tmp/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
-    curl -fs "http://127.0.0.1:$port/metrics" >/dev/null && return 0
+    # Answered by the process just started, not by a leftover holding the port.
+    curl -fs "http://127.0.0.1:$port/metrics" >/dev/null && kill -0 "${pids[-1]}" 2>/dev/null && return 0
     sleep 0.05
   done
   echo "$name did not start:" >&2
@@ -56,27 +56,25 @@ ours_pid=${pids[-1]}
 start node_exporter 19312 prometheus-node-exporter
 ne_pid=${pids[-1]}
 
-# The sequential scrapes alternate between the two exporters (ours, theirs, ours, ...), so a
-# burst of noise on this shared machine lands on both alike; then each gets wrk on its own.
-timed=$("$timer" 127.0.0.1 19311 "$ours_pid" "$scrapes" 19312 "$ne_pid")
-
-load() {  # name port pid timer-line
-  local name=$1 port=$2 pid=$3 line=$4 rps rss_after
+measure() {  # name port pid
+  local name=$1 port=$2 pid=$3 line rps
+  line=$("$timer" 127.0.0.1 "$port" "$pid" "$scrapes")
   rps=$(wrk -c8 -t2 -d"${wrk_secs}s" "http://127.0.0.1:$port/metrics" | awk '/Requests\/sec/ {print $2}')
   # RSS after the load, too: the higher of the two is what the host pays.
+  local rss_after
   rss_after=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
   echo "$name $line rps=$rps rss_after_load_mib=$rss_after"
 }
 
 {
-  load xmppwatch_exporter 19311 "$ours_pid" "$(sed -n 1p <<<"$timed")"
-  load node_exporter 19312 "$ne_pid" "$(sed -n 2p <<<"$timed")"
+  measure xmppwatch_exporter 19311 "$ours_pid"
+  measure node_exporter 19312 "$ne_pid"
 } >"$tmp/raw.txt"
 
 mkdir -p "$here/results"
 out="$here/results/exporters${XMPPWATCH_BENCH_COLLECTORS:+-custom}.md"
 {
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $scrapes sequential scrapes each (new connection each, alternating between the two),"
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $scrapes sequential scrapes (new connection each),"
   echo "wrk -c8 -t2 for ${wrk_secs}s; collectors: ${collectors[*]}; node_exporter $(prometheus-node-exporter --version 2>&1 | awk 'NR==1 {print $3}')."
   echo
   echo "| exporter | p50 ms | p99 ms | CPU ms/scrape | req/s (wrk -c8) | RSS MiB (idle / after load) | series |"
