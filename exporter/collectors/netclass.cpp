@@ -142,13 +142,13 @@ class NetclassCollector : public Collector {
       throw ConfigError("--collector.netclass.ignore-invalid-speed: expected true or false, got '" + v + "'");
     }
     ignore_invalid_speed_ = v == "true";
-    const auto& nl = ctx.Option("collector.netclass.netlink");
-    if (nl != "true" && nl != "false") {
-      throw ConfigError("--collector.netclass.netlink: expected true or false, got '" + nl + "'");
+    const auto& sysfs_only = ctx.Option("collector.netclass.sysfs-only");
+    if (sysfs_only != "true" && sysfs_only != "false") {
+      throw ConfigError("--collector.netclass.sysfs-only: expected true or false, got '" + sysfs_only + "'");
     }
     // A socket sees this process's network namespace; a --path.sysfs elsewhere (a host's /sys
     // mounted into a container) may describe another one, so it is read file by file.
-    if (nl == "true" && ctx.paths.sysfs == "/sys") {
+    if (sysfs_only == "false" && ctx.paths.sysfs == "/sys") {
       try {
         rtnl_ = std::make_unique<RtnlSocket>();
       } catch (const std::exception& e) {
@@ -276,9 +276,9 @@ const CollectorRegistrar kRegistrar({
     .flags = {{"collector.netclass.ignored-devices", "^$", "Regexp of net devices to ignore for netclass collector"},
               {"collector.netclass.ignore-invalid-speed", "false",
                "true: leave out node_network_speed_bytes where the speed is invalid (-1)"},
-              {"collector.netclass.netlink", "true",
-               "true: take the attributes rtnetlink also reports from one RTM_GETLINK dump instead of one sysfs "
-               "file each (only with --path.sysfs=/sys); same metrics either way"}},
+              {"collector.netclass.sysfs-only", "false",
+               "true: read every attribute from its sysfs file; false: those rtnetlink also reports come from one "
+               "RTM_GETLINK dump (only with --path.sysfs=/sys). Same metrics either way"}},
     .make = [](const CollectorContext& ctx) { return std::make_unique<NetclassCollector>(ctx); },
 });
 

@@ -105,7 +105,7 @@ int OpenSocket() {
 }
 }  // namespace
 
-RtnlSocket::RtnlSocket() : fd_(OpenSocket()), buf_(32 * 1024) {}
+RtnlSocket::RtnlSocket() : fd_(OpenSocket()), buf_(std::size_t{32} * 1024) {}
 
 RtnlSocket::~RtnlSocket() {
   ::close(fd_);

@@ -1,6 +1,7 @@
 // netclass, hwmon, thermal_zone, cpufreq, schedstat, edac and mdadm on fixture trees (and
-// netclass's rtnetlink path on the live /sys): netclass copied from a real VM, the rest hand-made in the kernel's formats (the VM has no sensors,
-// cpufreq, schedstats, EDAC or md arrays).
+// netclass's rtnetlink path on the live /sys): netclass copied from a real VM, the rest
+// hand-made in the kernel's formats (the VM has no sensors, cpufreq, schedstats, EDAC or md
+// arrays).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -81,16 +82,16 @@ TEST(NetclassCollector, KeptFilesStayFreshAndFollowDevices) {
 TEST(NetclassCollector, RtnetlinkDumpGivesWhatSysfsGives) {
   exporter::Paths live;
   if (!std::filesystem::exists(live.Sys("class/net/lo"))) GTEST_SKIP() << "no /sys/class/net here";
-  auto text = [&](const std::string& netlink) {
+  auto text = [&](const std::string& sysfs_only) {
     std::string out;
-    AppendTextFormat(out, Collect("netclass", live, {{"collector.netclass.netlink", netlink}}));
+    AppendTextFormat(out, Collect("netclass", live, {{"collector.netclass.sysfs-only", sysfs_only}}));
     return out;
   };
-  const std::string from_dump = text("true");
+  const std::string from_dump = text("false");
   EXPECT_NE(from_dump.find("node_network_mtu_bytes{device=\"lo\"}"), std::string::npos) << from_dump;
   EXPECT_NE(from_dump.find("node_network_iface_link{device=\"lo\"}"), std::string::npos) << from_dump;
-  EXPECT_EQ(from_dump, text("false"));
-  EXPECT_THROW(MakeCollector("netclass", live, {{"collector.netclass.netlink", "yes"}}), ConfigError);
+  EXPECT_EQ(from_dump, text("true"));
+  EXPECT_THROW(MakeCollector("netclass", live, {{"collector.netclass.sysfs-only", "yes"}}), ConfigError);
 }
 
 TEST(NetclassCollector, HardwareAddressesFormattedAsSysfs) {
