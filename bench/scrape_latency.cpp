@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   const double cpu1 = CpuSeconds(pid);
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[static_cast<std::size_t>(p * (ms.size() - 1))]; };
-  std::printf("p50_ms=%.3f p99_ms=%.3f cpu_ms_per_scrape=%.3f rss_mib=%.1f series=%zu\n", pct(0.5), pct(0.99),
+  std::printf("p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f cpu_ms_per_scrape=%.3f rss_mib=%.1f series=%zu\n", pct(0.5), pct(0.9), pct(0.99),
               (cpu1 - cpu0) * 1000 / count, static_cast<double>(RssKiB(pid)) / 1024, series);
   return 0;
 }
