@@ -1,11 +1,14 @@
 // node_network_* device properties from /sys/class/net/<iface>/: up, info, carrier, mtu,
 // speed and the rest, as node_exporter's netclass collector (sysfs variant) names them.
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <array>
 #include <filesystem>
 #include <map>
@@ -158,18 +161,7 @@ class NetclassCollector : public Collector {
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    std::error_code ec;
-    std::filesystem::directory_iterator it(dir_, ec);
-    if (ec) throw NoDataError(dir_ + ": " + ec.message());
-    std::vector<std::string> devices;
-    for (const auto& entry : it) {
-      // bonding_masters is a plain file among the device links (the listing's own file type,
-      // so no stat of each link's target).
-      if (entry.symlink_status(ec).type() == std::filesystem::file_type::regular) continue;
-      const std::string name = entry.path().filename().string();
-      if (!ignored_.Matches(name)) devices.push_back(name);
-    }
-    std::sort(devices.begin(), devices.end());
+    std::vector<Listed> devices = List();
 
     auto up = Gauge("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.");
     auto info = Gauge("node_network_info", "Non-numeric data from /sys/class/net/<iface>, value is always 1.");
@@ -184,14 +176,18 @@ class NetclassCollector : public Collector {
     std::lock_guard lock(mu_);
     const auto dump = Dump();
     Forget(devices);
-    for (const auto& dev : devices) {
+    for (const auto& [dev, ino] : devices) {
       const std::string path = dir_ + "/" + dev;
-      struct stat sb{};
-      if (::stat(path.c_str(), &sb) != 0) continue;  // went away since the listing
-      // A device the dump does not know (created since) is read from its files alone.
-      const auto in_dump = dump ? dump->find(dev) : std::map<std::string, RtnlLink>::const_iterator{};
-      const RtnlLink* link = dump && in_dump != dump->end() ? &in_dump->second : nullptr;
-      const DeviceFiles* cached = Cached(dev, path, sb.st_ino);
+      const RtnlLink* link = nullptr;
+      if (dump) {
+        // Not in the dump: gone since the listing (or new since, and in the next scrape).
+        const auto in_dump = dump->find(dev);
+        if (in_dump == dump->end()) continue;
+        link = &in_dump->second;
+      } else if (struct stat sb{}; ::stat(path.c_str(), &sb) != 0) {
+        continue;  // went away since the listing
+      }
+      const DeviceFiles* cached = Cached(dev, path, ino);
       std::optional<SysDir> plain;
       auto read = [&](std::size_t attr) -> std::optional<std::string> {
         if (const FromDump from_dump = DumpReader(attr); link && from_dump) return from_dump(*link);
@@ -231,12 +227,36 @@ class NetclassCollector : public Collector {
   }
 
  private:
+  struct Listed {
+    std::string name;
+    ino_t ino;  // of the entry: a device recreated under the same name has a new one
+  };
+
+  // The devices, sorted by name. readdir gives each entry's type and inode, so neither the
+  // plain file among them (bonding_masters) nor a recreated device needs a stat of its own.
+  std::vector<Listed> List() const {
+    const std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), ::closedir);
+    if (!d) throw NoDataError(dir_ + ": " + std::strerror(errno));
+    std::vector<Listed> out;
+    while (const dirent* e = ::readdir(d.get())) {
+      const std::string_view name = e->d_name;
+      if (name == "." || name == ".." || e->d_type == DT_REG) continue;
+      if (!ignored_.Matches(std::string(name))) out.push_back({std::string(name), e->d_ino});
+    }
+    std::sort(out.begin(), out.end(), [](const Listed& a, const Listed& b) { return a.name < b.name; });
+    return out;
+  }
+
   // Drops devices that disappeared, closing their files.
-  void Forget(const std::vector<std::string>& present) const {
+  void Forget(const std::vector<Listed>& present) const {
     for (auto it = cache_.begin(); it != cache_.end();) {
-      it = std::binary_search(present.begin(), present.end(), it->first) ? std::next(it) : cache_.erase(it);
+      const bool there = std::binary_search(present.begin(), present.end(), it->first,
+                                            [](const auto& a, const auto& b) { return Name(a) < Name(b); });
+      it = there ? std::next(it) : cache_.erase(it);
     }
   }
+  static const std::string& Name(const Listed& l) { return l.name; }
+  static const std::string& Name(const std::string& s) { return s; }
 
   // The rtnetlink dump, or nullopt when it is off or failed this time (the files answer then).
   std::optional<std::map<std::string, RtnlLink>> Dump() const {
