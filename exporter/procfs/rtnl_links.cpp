@@ -4,6 +4,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -101,6 +102,14 @@ namespace {
 int OpenSocket() {
   const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "rtnetlink socket");
+  // The kernel answers within the recvmsg call itself; a wait this long means the answer is
+  // lost, and the scrape reads sysfs instead of hanging.
+  const timeval timeout{.tv_sec = 2, .tv_usec = 0};
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw std::system_error(err, std::generic_category(), "rtnetlink SO_RCVTIMEO");
+  }
   return fd;
 }
 }  // namespace
