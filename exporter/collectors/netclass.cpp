@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <array>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
