@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "text_file.h"
+#include "unique_fd.h"
 
 namespace xw {
 namespace {
@@ -45,10 +46,7 @@ std::optional<std::string> KeptFile::ReadIfExists() {
   }
   if (!RegeneratesOnRead(fd)) {
     // Read through this descriptor and let it go: the next read opens the path again.
-    struct Closer {
-      int fd;
-      ~Closer() { ::close(fd); }
-    } closer{fd};
+    const UniqueFd closer(fd);
     return ReadAll(fd);
   }
   fd_ = fd;

@@ -7,28 +7,20 @@
 #include <charconv>
 #include <cstring>
 
+#include "unique_fd.h"
+
 namespace xw {
-namespace {
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-}  // namespace
 
 std::optional<std::string> ReadFileIfExists(const std::string& path, std::size_t max_bytes) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) {
+  const UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!f.ok()) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw ParseError(path + ": " + std::strerror(errno));
   }
   std::string out;
   char buf[16384];
   for (;;) {
-    const ssize_t n = ::read(f.fd, buf, sizeof buf);
+    const ssize_t n = ::read(f.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw ParseError(path + ": " + std::strerror(errno));

@@ -20,6 +20,7 @@
 #include "metric_family.h"
 #include "procfs/rtnl_links.h"
 #include "procfs/sys_value.h"
+#include "unique_fd.h"
 #include "web_config.h"
 
 namespace xw::exporter {
@@ -106,12 +107,11 @@ const char* AttrName(std::size_t i) { return i < kNumProps ? kProperties[i].file
 class DeviceFiles {
  public:
   DeviceFiles(const std::string& dir, ino_t ino, bool with_dump) : ino_(ino) {
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     for (std::size_t i = 0; i < kNumAttrs; ++i) {
       const bool wanted = !(with_dump && DumpReader(i));
-      fds_[i] = dfd < 0 || !wanted ? -1 : ::openat(dfd, AttrName(i), O_RDONLY | O_CLOEXEC);
+      fds_[i] = !dfd.ok() || !wanted ? -1 : ::openat(dfd.get(), AttrName(i), O_RDONLY | O_CLOEXEC);
     }
-    if (dfd >= 0) ::close(dfd);
   }
   ~DeviceFiles() {
     for (int fd : fds_) {

@@ -4,13 +4,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <stdexcept>
-#include <system_error>
 
 namespace xw::exporter {
 namespace {
@@ -98,42 +94,9 @@ std::string FormatHardwareAddress(const unsigned char* bytes, std::size_t len) {
   return out;
 }
 
-namespace {
-int OpenSocket() {
-  const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "rtnetlink socket");
-  // The kernel answers within the recvmsg call itself; a wait this long means the answer is
-  // lost, and the scrape reads sysfs instead of hanging.
-  const timeval timeout{.tv_sec = 2, .tv_usec = 0};
-  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw std::system_error(err, std::generic_category(), "rtnetlink SO_RCVTIMEO");
-  }
-  return fd;
-}
-}  // namespace
-
-RtnlSocket::RtnlSocket() : fd_(OpenSocket()), buf_(std::size_t{32} * 1024) {}
-
-RtnlSocket::~RtnlSocket() {
-  ::close(fd_);
-}
+RtnlSocket::RtnlSocket() : socket_(NETLINK_ROUTE, "rtnetlink") {}
 
 std::map<std::string, RtnlLink> RtnlSocket::DumpLinks() {
-  try {
-    return Dump();
-  } catch (...) {
-    // A dump left half-read would keep the kernel's dump state busy (EBUSY for the next
-    // request): start over on a new socket.
-    ::close(fd_);
-    fd_ = -1;
-    fd_ = OpenSocket();
-    throw;
-  }
-}
-
-std::map<std::string, RtnlLink> RtnlSocket::Dump() {
   struct {
     nlmsghdr h;
     ifinfomsg ifi;
@@ -143,50 +106,18 @@ std::map<std::string, RtnlLink> RtnlSocket::Dump() {
   } req{};
   req.h.nlmsg_len = sizeof req;
   req.h.nlmsg_type = RTM_GETLINK;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.h.nlmsg_seq = ++seq_;
   req.ifi.ifi_family = AF_UNSPEC;
   req.ext_mask_hdr.rta_type = IFLA_EXT_MASK;
   req.ext_mask_hdr.rta_len = RTA_LENGTH(sizeof req.ext_mask);
   req.ext_mask = RTEXT_FILTER_SKIP_STATS;
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd_, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
-    throw std::system_error(errno, std::generic_category(), "rtnetlink RTM_GETLINK");
-  }
-
   std::map<std::string, RtnlLink> links;
-  for (;;) {
-    sockaddr_nl from{};
-    iovec iov{buf_.data(), buf_.size()};
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof from;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    const ssize_t n = ::recvmsg(fd_, &msg, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::system_error(errno, std::generic_category(), "rtnetlink recvmsg");
-    }
-    if (msg.msg_flags & MSG_TRUNC) throw std::runtime_error("rtnetlink: message larger than the buffer");
-    if (from.nl_pid != 0) continue;  // only the kernel's answers count
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf_.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != seq_) continue;
-      if (h->nlmsg_flags & NLM_F_DUMP_INTR) throw std::runtime_error("rtnetlink: device table changed during the dump");
-      if (h->nlmsg_type == NLMSG_DONE) return links;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        if (e->error == 0) continue;  // an acknowledgement
-        throw std::system_error(-e->error, std::generic_category(), "rtnetlink RTM_GETLINK");
-      }
-      if (h->nlmsg_type != RTM_NEWLINK) continue;
-      std::string name;
-      RtnlLink link = ParseLink(h, name);
-      if (!name.empty()) links.insert_or_assign(std::move(name), std::move(link));
-    }
-  }
+  socket_.Dump(req.h, [&](const nlmsghdr& h) {
+    if (h.nlmsg_type != RTM_NEWLINK) return;
+    std::string name;
+    RtnlLink link = ParseLink(&h, name);
+    if (!name.empty()) links.insert_or_assign(std::move(name), std::move(link));
+  });
+  return links;
 }
 
 }  // namespace xw::exporter

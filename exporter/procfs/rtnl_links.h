@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "procfs/netlink_socket.h"
+
 namespace xw::exporter {
 
 // One device as the dump describes it. Where sysfs and rtnetlink differ, the comments say how.
@@ -27,9 +29,6 @@ struct RtnlLink {
 class RtnlSocket {
  public:
   RtnlSocket();  // throws std::system_error
-  ~RtnlSocket();
-  RtnlSocket(const RtnlSocket&) = delete;
-  RtnlSocket& operator=(const RtnlSocket&) = delete;
 
   // Every device of this network namespace, by name. Throws std::system_error when the kernel
   // cannot be asked and std::runtime_error when its answer is malformed or was interrupted by
@@ -37,11 +36,7 @@ class RtnlSocket {
   std::map<std::string, RtnlLink> DumpLinks();
 
  private:
-  std::map<std::string, RtnlLink> Dump();
-
-  int fd_;
-  std::uint32_t seq_ = 0;
-  std::vector<char> buf_;
+  NetlinkSocket socket_;
 };
 
 // "%*phC" as sysfs formats hardware addresses: lower-case hex bytes joined by ':'.
