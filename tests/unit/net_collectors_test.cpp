@@ -1,9 +1,16 @@
 // netstat, sockstat, softnet, udp_queues, arp and conntrack against fixture trees copied from
 // a real VM (a few rows added by hand where the VM had none worth testing).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "collect.h"
+#include "text_format.h"
+#include "unique_fd.h"
 #include "web_config.h"
 
 namespace xw::testing {
@@ -65,6 +72,43 @@ TEST(UdpQueuesCollector, SumsQueuesPerFamily) {
   EXPECT_EQ(*Value(f, "node_udp_queues", {{"ip", "v4"}, {"queue", "rx"}}), 0x200);
   EXPECT_EQ(*Value(f, "node_udp_queues", {{"ip", "v6"}, {"queue", "rx"}}), 0x100);
   EXPECT_EQ(*Value(f, "node_udp_queues", {{"ip", "v6"}, {"queue", "tx"}}), 0);
+}
+
+// A UDP socket on loopback with datagrams queued and never read: the sock_diag dump and
+// /proc/net/udp must report the same sums. Other processes' sockets may change between the
+// two reads, so a few attempts are allowed to see them agree.
+TEST(UdpQueuesCollector, SockDiagGivesWhatProcGives) {
+  exporter::Paths live;
+  if (!std::filesystem::exists(live.Proc("net/udp"))) GTEST_SKIP() << "no /proc/net/udp here";
+  const UniqueFd rx(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(rx.ok());
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(rx.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::getsockname(rx.get(), reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const UniqueFd tx(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  const std::string payload(1000, 'x');
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(::sendto(tx.get(), payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr),
+              static_cast<ssize_t>(payload.size()));
+  }
+  const auto dump = MakeCollector("udp_queues", live, {{"collector.udp_queues.procfs-only", "false"}});
+  const auto proc = MakeCollector("udp_queues", live, {{"collector.udp_queues.procfs-only", "true"}});
+  std::string from_dump, from_proc;
+  for (int attempt = 0; attempt < 5 && (from_dump.empty() || from_dump != from_proc); ++attempt) {
+    from_dump.clear();
+    from_proc.clear();
+    AppendTextFormat(from_dump, dump->Collect());
+    AppendTextFormat(from_proc, proc->Collect());
+  }
+  EXPECT_EQ(from_dump, from_proc);
+  // Each queued datagram is charged its buffer's truesize, more than its 1000 bytes.
+  const auto queued = Value(dump->Collect(), "node_udp_queues", {{"ip", "v4"}, {"queue", "rx"}});
+  ASSERT_TRUE(queued);
+  EXPECT_GE(*queued, 4000);
+  EXPECT_THROW(MakeCollector("udp_queues", live, {{"collector.udp_queues.procfs-only", "yes"}}), ConfigError);
 }
 
 TEST(ArpCollector, EntriesPerDeviceAndFilters) {
