@@ -1,19 +1,26 @@
 // node_os_info and node_os_version from os-release(5) under --path.rootfs (/etc/os-release,
 // else /usr/lib/os-release).
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <map>
+#include <mutex>
 
 #include "collector.h"
 #include "metric_family.h"
 #include "text_file.h"
+#include "unique_fd.h"
 
 namespace xw::exporter {
 namespace {
 
 // The keys node_exporter exports, as label names (lower case), sorted.
-constexpr std::array<std::string_view, 12> kKeys = {"build_id",      "id",          "id_like",    "image_id",
-                                                    "image_version", "name",        "pretty_name", "variant",
-                                                    "variant_id",    "version",     "version_codename", "version_id"};
+constexpr std::array<std::string_view, 12> kKeys = {"build_id",      "id",      "id_like",          "image_id",
+                                                    "image_version", "name",    "pretty_name",      "variant",
+                                                    "variant_id",    "version", "version_codename", "version_id"};
 
 // os-release values are shell-style: optionally quoted, with backslash escapes inside quotes.
 std::string Unquote(std::string_view v) {
@@ -54,18 +61,47 @@ std::optional<double> MajorMinor(const std::string& version_id) {
   return ToDouble(std::string_view(version_id).substr(0, i));
 }
 
+// Which file was parsed and its identity when it was: os-release changes on upgrades only, so
+// a scrape re-parses it only when this changes (node_exporter keys its cache on the mtime too).
+struct FileStamp {
+  std::size_t index = 0;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  off_t size = 0;
+  timespec mtime{};
+  bool operator==(const FileStamp& o) const {
+    return index == o.index && dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
+           mtime.tv_nsec == o.mtime.tv_nsec;
+  }
+};
+
 class OsCollector : public Collector {
  public:
   explicit OsCollector(const CollectorContext& ctx)
       : files_{ctx.paths.Root("/etc/os-release"), ctx.paths.Root("/usr/lib/os-release")} {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    std::optional<std::string> text;
-    for (const auto& f : files_) {
-      if ((text = ReadFileIfExists(f, 64 * 1024))) break;
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+      const UniqueFd fd(::open(files_[i].c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd.ok()) {
+        if (errno == ENOENT) continue;
+        throw ParseError(files_[i] + ": " + std::strerror(errno));
+      }
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0) throw ParseError(files_[i] + ": " + std::strerror(errno));
+      const FileStamp stamp{i, st.st_dev, st.st_ino, st.st_size, st.st_mtim};
+      std::lock_guard lock(mu_);
+      if (!cached_ || !(cached_->first == stamp)) {
+        cached_.emplace(stamp, Families(ReadFileIfExists(files_[i], 64 * 1024).value_or("")));
+      }
+      return cached_->second;
     }
-    if (!text) throw NoDataError("no os-release file: " + files_[0] + ", " + files_[1]);
-    auto kv = Parse(*text);
+    throw NoDataError("no os-release file: " + files_[0] + ", " + files_[1]);
+  }
+
+ private:
+  static std::vector<prometheus::MetricFamily> Families(const std::string& text) {
+    auto kv = Parse(text);
     Labels info;
     for (auto key : kKeys) info.push_back({std::string(key), kv[std::string(key)]});
     std::vector<prometheus::MetricFamily> out;
@@ -80,8 +116,9 @@ class OsCollector : public Collector {
     return out;
   }
 
- private:
   std::array<std::string, 2> files_;
+  mutable std::mutex mu_;
+  mutable std::optional<std::pair<FileStamp, std::vector<prometheus::MetricFamily>>> cached_;
 };
 
 const CollectorRegistrar kRegistrar({

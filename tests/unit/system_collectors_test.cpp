@@ -1,6 +1,12 @@
 // filefd, entropy, vmstat, timex, os, selinux and interrupts against fixture trees (timex
 // reads the running kernel: adjtimex has no file to point at).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "collect.h"
 #include "web_config.h"
@@ -63,6 +69,30 @@ TEST(OsCollector, NoOsReleaseIsNoData) {
   exporter::Paths p = FixturePaths();
   p.rootfs = FixtureDir() + "/empty";
   EXPECT_THROW(Collect("os", p), exporter::NoDataError);
+}
+
+// The parse is cached on the file's identity (node_exporter keys on the mtime): a changed file
+// is read again, an untouched one is not.
+TEST(OsCollector, ReparsedWhenTheFileChanges) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("xw-os-" + std::to_string(::getpid()));
+  fs::create_directories(root / "etc");
+  const auto write = [&](const std::string& version_id, std::int64_t mtime) {
+    std::ofstream(root / "etc/os-release", std::ios::trunc) << "ID=debian\nVERSION_ID=\"" << version_id << "\"\n";
+    const timespec times[2] = {{mtime, 0}, {mtime, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (root / "etc/os-release").c_str(), times, 0), 0);
+  };
+  exporter::Paths p = FixturePaths();
+  p.rootfs = root.string();
+  const auto os = MakeCollector("os", p);
+  const std::map<std::string, std::string> version_labels{{"id", "debian"}, {"id_like", ""}, {"name", ""}};
+  write("12", 1'700'000'000);
+  EXPECT_EQ(*Value(os->Collect(), "node_os_version", version_labels), 12);
+  write("13", 1'700'000'100);
+  EXPECT_EQ(*Value(os->Collect(), "node_os_version", version_labels), 13);
+  write("14", 1'700'000'100);  // same mtime and size: the cached parse stands, as in node_exporter
+  EXPECT_EQ(*Value(os->Collect(), "node_os_version", version_labels), 13);
+  fs::remove_all(root);
 }
 
 TEST(SelinuxCollector, DisabledWithoutSelinuxfs) {
