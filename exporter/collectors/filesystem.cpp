@@ -4,6 +4,9 @@
 // filesystems, the statfs calls run on a worker thread and each scrape waits at most
 // --collector.filesystem.mount-timeout per mount; a mount that times out is reported with
 // device_error 1 and not asked again until its statfs finally returns.
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
 #include <sys/vfs.h>
 
 #include <condition_variable>
@@ -17,6 +20,7 @@
 #include "match_cache.h"
 #include "metric_family.h"
 #include "text_file.h"
+#include "unique_fd.h"
 #include "web_config.h"
 
 namespace xw::exporter {
@@ -159,6 +163,38 @@ class StatfsWorker {
   std::shared_ptr<State> state_;
 };
 
+// The mount table changes rarely and costs tens of microseconds to print. proc(5): a
+// /proc/PID/mounts descriptor reports POLLPRI once after each mount or unmount in its
+// namespace (the kernel remembers, per open file, the last change it reported). So the table
+// is parsed again only after such an event; a file that is not procfs's (a fixture, a copy
+// under --path.procfs) cannot tell, and is parsed every time.
+class MountTableWatch {
+ public:
+  explicit MountTableWatch(std::string path) : path_(std::move(path)) {}
+
+  // True when the table may differ from the one parsed last time.
+  bool Changed() {
+    if (unwatchable_) return true;
+    if (!fd_.ok()) {
+      // Opened before the first parse: a change after this point is reported by the next poll.
+      fd_ = UniqueFd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+      struct statfs fs {};
+      if (!fd_.ok() || ::fstatfs(fd_.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) {
+        fd_ = UniqueFd();
+        unwatchable_ = true;
+      }
+      return true;
+    }
+    pollfd p{.fd = fd_.get(), .events = POLLPRI, .revents = 0};
+    return ::poll(&p, 1, 0) != 0 && (p.revents & (POLLPRI | POLLERR | POLLNVAL)) != 0;
+  }
+
+ private:
+  std::string path_;
+  UniqueFd fd_;
+  bool unwatchable_ = false;
+};
+
 class FilesystemCollector : public Collector {
  public:
   explicit FilesystemCollector(const CollectorContext& ctx)
@@ -175,7 +211,7 @@ class FilesystemCollector : public Collector {
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    std::vector<Mount> mounts = ReadMounts();
+    std::vector<Mount> mounts = Mounts();
     // A mount whose statfs still hangs is not asked again; like node_exporter, it is reported
     // with device_error 1 (and no sizes), so alerts can see it.
     std::vector<Mount> stuck;
@@ -225,6 +261,16 @@ class FilesystemCollector : public Collector {
   }
 
  private:
+  std::vector<Mount> Mounts() const {
+    std::lock_guard lock(mounts_mu_);
+    const bool changed = watch_.Changed();  // first: it may open the watch, before the read
+    if (changed || !mounts_) {
+      mounts_.reset();  // a read that throws leaves nothing stale behind for the next scrape
+      mounts_ = ReadMounts();
+    }
+    return *mounts_;
+  }
+
   std::vector<Mount> ReadMounts() const {
     auto text = mounts_file_.ReadIfExists();
     std::string source = paths_.Proc("1/mounts");
@@ -297,6 +343,9 @@ class FilesystemCollector : public Collector {
 
   Paths paths_;
   mutable KeptFile mounts_file_{paths_.Proc("1/mounts")};
+  mutable std::mutex mounts_mu_;
+  mutable MountTableWatch watch_{paths_.Proc("1/mounts")};
+  mutable std::optional<std::vector<Mount>> mounts_;  // as last parsed, exclusions applied
   MatchCache mount_exclude_;
   MatchCache fstype_exclude_;
   std::chrono::milliseconds timeout_{5000};

@@ -1,7 +1,8 @@
-// The filesystem collector's per-mount timeout, against a mount that really hangs: a FUSE
-// filesystem whose daemon never answers, so statfs on it blocks until the connection is
-// aborted (as on a dead NFS server). Mounted in a private mount namespace of this test
-// process (ctest runs each test in its own process), so nothing else sees it.
+// The filesystem collector against real mounts, made in a private mount namespace of the test
+// process (ctest runs each test in its own process), so nothing else sees them: a mount that
+// really hangs (a FUSE filesystem whose daemon never answers, so statfs blocks until the
+// connection is aborted, as on a dead NFS server), and a tmpfs mounted and unmounted while the
+// collector keeps its parsed mount table.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -18,13 +19,18 @@
 namespace xw::testing {
 namespace {
 
+// Moves this process into a mount namespace of its own; the reason when it cannot.
+std::string PrivateMountNamespace() {
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return std::string("private mount namespace: ") + std::strerror(errno);
+  }
+  return "";
+}
+
 class HangingFuseMount {
  public:
   explicit HangingFuseMount(std::filesystem::path dir) : dir_(std::move(dir)) {
-    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-      error_ = std::string("private mount namespace: ") + std::strerror(errno);
-      return;
-    }
+    if (error_ = PrivateMountNamespace(); !error_.empty()) return;
     fd_ = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);
     if (fd_ < 0) {
       error_ = std::string("/dev/fuse: ") + std::strerror(errno);
@@ -86,6 +92,31 @@ TEST(FilesystemCollector, HungMountTimesOutAndOthersAreStillReported) {
     EXPECT_GT(Value(f, "node_filesystem_size_bytes", root).value_or(0), 0);
     hang.Abort();
   }
+  std::filesystem::remove_all(tmp);
+}
+
+// The parsed mount table is kept until procfs reports a mount or unmount (POLLPRI on the
+// mounts file): both must show in the next scrape. --path.procfs points at a directory whose
+// "1" is this process's /proc entry, so the watched file is procfs's own, for this namespace.
+TEST(FilesystemCollector, MountTableReadAgainAfterAMountOrUnmount) {
+  if (const auto why = PrivateMountNamespace(); !why.empty()) GTEST_SKIP() << why;
+  const auto tmp = std::filesystem::temp_directory_path() / ("xw-mnt-" + std::to_string(::getpid()));
+  const auto mountpoint = tmp / "data";
+  std::filesystem::create_directories(mountpoint);
+  std::filesystem::create_directories(tmp / "proc");
+  std::filesystem::create_directory_symlink("/proc/" + std::to_string(::getpid()), tmp / "proc/1");
+  exporter::Paths paths;
+  paths.procfs = (tmp / "proc").string();
+  auto c = MakeCollector("filesystem", paths);
+  const std::map<std::string, std::string> labels{
+      {"device", "xwtest"}, {"fstype", "tmpfs"}, {"mountpoint", mountpoint.string()}};
+  EXPECT_FALSE(Value(c->Collect(), "node_filesystem_size_bytes", labels));
+  EXPECT_FALSE(Value(c->Collect(), "node_filesystem_size_bytes", labels));  // the table is kept now
+  ASSERT_EQ(::mount("xwtest", mountpoint.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  EXPECT_EQ(Value(c->Collect(), "node_filesystem_size_bytes", labels), 1 << 20);
+  EXPECT_EQ(Value(c->Collect(), "node_filesystem_size_bytes", labels), 1 << 20);
+  ASSERT_EQ(::umount(mountpoint.c_str()), 0) << std::strerror(errno);
+  EXPECT_FALSE(Value(c->Collect(), "node_filesystem_size_bytes", labels));
   std::filesystem::remove_all(tmp);
 }
 
