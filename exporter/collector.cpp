@@ -1,12 +1,20 @@
 #include "collector.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace xw::exporter {
 
 std::string Paths::Root(const std::string& abs) const {
   if (rootfs.empty() || rootfs == "/") return abs;
   return rootfs + abs;
+}
+
+std::string Missing(const std::string& path) {
+  if (::access(path.c_str(), F_OK) == 0 || (errno != ENOENT && errno != ENOTDIR)) return {};
+  return path + " does not exist";
 }
 
 CollectorCatalog& CollectorCatalog::Instance() {

@@ -67,8 +67,12 @@ NodeScraper::Outcome NodeScraper::RunOne(const Named& named) const {
   Outcome o;
   const auto start = std::chrono::steady_clock::now();
   try {
-    o.families = collector->Collect();
-    o.ok = true;
+    if (const std::string why = collector->NoSource(); !why.empty()) {
+      log::Debug("collector returned no data", {{"collector", name}, {"err", why}});
+    } else {
+      o.families = collector->Collect();
+      o.ok = true;
+    }
   } catch (const NoDataError& e) {
     log::Debug("collector returned no data", {{"collector", name}, {"err", e.what()}});
   } catch (const std::exception& e) {

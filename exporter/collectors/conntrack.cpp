@@ -62,6 +62,11 @@ class ConntrackCollector : public Collector {
         max_(ctx.paths.Proc("sys/net/netfilter/nf_conntrack_max")),
         stat_(ctx.paths.Proc("net/stat/nf_conntrack")) {}
 
+  std::string NoSource() const override {
+    const std::string why = Missing(count_.path());
+    return why.empty() ? why : why + ": conntrack probably not loaded";
+  }
+
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto count = ReadNumberIfExists(count_);
     if (!count) throw NoDataError(count_.path() + " does not exist: conntrack probably not loaded");

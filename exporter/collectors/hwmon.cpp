@@ -181,6 +181,8 @@ class HwmonCollector : public Collector {
  public:
   explicit HwmonCollector(const CollectorContext& ctx) : dir_(ctx.paths.Sys("class/hwmon")) {}
 
+  std::string NoSource() const override { return Missing(dir_); }
+
   std::vector<prometheus::MetricFamily> Collect() const override {
     std::error_code ec;
     fs::directory_iterator it(dir_, ec);

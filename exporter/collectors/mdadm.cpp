@@ -92,6 +92,8 @@ class MdadmCollector : public Collector {
  public:
   explicit MdadmCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("mdstat")) {}
 
+  std::string NoSource() const override { return Missing(file_.path()); }
+
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto text = file_.ReadIfExists();
     if (!text) throw NoDataError(file_.path() + " does not exist");

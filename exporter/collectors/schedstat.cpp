@@ -12,6 +12,8 @@ class SchedstatCollector : public Collector {
  public:
   explicit SchedstatCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("schedstat")) {}
 
+  std::string NoSource() const override { return Missing(file_.path()); }
+
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto text = file_.ReadIfExists();
     if (!text) throw NoDataError(file_.path() + " does not exist");

@@ -27,22 +27,22 @@ TEST_P(BrokenInput, FailsNamingTheFile) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Collectors, BrokenInput,
-                         ::testing::Values(BrokenCase{"cpu", "broken/proc/stat"}, BrokenCase{"stat", "broken/proc/stat"},
-                                           BrokenCase{"loadavg", "broken/proc/loadavg"},
-                                           BrokenCase{"meminfo", "broken/proc/meminfo"},
-                                           BrokenCase{"diskstats", "broken/proc/diskstats"},
-                                           BrokenCase{"netdev", "broken/proc/net/dev"},
-                                           BrokenCase{"pressure", "broken/proc/pressure/cpu"},
-                                           BrokenCase{"filesystem", "broken/proc/1/mounts"}),
-                         [](const auto& info) { return info.param.collector; });
+INSTANTIATE_TEST_SUITE_P(
+    Collectors, BrokenInput,
+    ::testing::Values(BrokenCase{"cpu", "broken/proc/stat"}, BrokenCase{"stat", "broken/proc/stat"},
+                      BrokenCase{"loadavg", "broken/proc/loadavg"}, BrokenCase{"meminfo", "broken/proc/meminfo"},
+                      BrokenCase{"diskstats", "broken/proc/diskstats"}, BrokenCase{"netdev", "broken/proc/net/dev"},
+                      BrokenCase{"pressure", "broken/proc/pressure/cpu"},
+                      BrokenCase{"filesystem", "broken/proc/1/mounts"}),
+    [](const auto& info) { return info.param.collector; });
 
 // Issue 8's collectors: truncated rows, extra columns, non-numbers.
 INSTANTIATE_TEST_SUITE_P(
     NodeCollectors, BrokenInput,
-    ::testing::Values(BrokenCase{"netstat", "broken/proc/net/netstat"}, BrokenCase{"sockstat", "broken/proc/net/sockstat"},
-                      BrokenCase{"softnet", "broken/proc/net/softnet_stat"}, BrokenCase{"udp_queues", "broken/proc/net/udp"},
-                      BrokenCase{"arp", "broken/proc/net/arp"},
+    ::testing::Values(BrokenCase{"netstat", "broken/proc/net/netstat"},
+                      BrokenCase{"sockstat", "broken/proc/net/sockstat"},
+                      BrokenCase{"softnet", "broken/proc/net/softnet_stat"},
+                      BrokenCase{"udp_queues", "broken/proc/net/udp"}, BrokenCase{"arp", "broken/proc/net/arp"},
                       BrokenCase{"conntrack", "broken/proc/net/stat/nf_conntrack"},
                       BrokenCase{"filefd", "broken/proc/sys/fs/file-nr"},
                       BrokenCase{"entropy", "broken/proc/sys/kernel/random/entropy_avail"},
@@ -81,6 +81,23 @@ TEST(NodeScraper, OneBrokenCollectorDoesNotBreakTheOthers) {
   EXPECT_TRUE(Value(f, "node_scrape_collector_duration_seconds", {{"collector", "loadavg"}}));
   EXPECT_EQ(FindFamily(f, "node_load1"), nullptr);  // nothing half-reported
   EXPECT_NE(FindFamily(f, "node_cpu_seconds_total"), nullptr);
+}
+
+// A collector without a source on this host (here: mdadm and hwmon on an empty tree) is
+// skipped on its NoSource() answer: success 0, no families, the others served.
+TEST(NodeScraper, CollectorsWithoutASourceReportNoData) {
+  exporter::Paths empty = FixturePaths();
+  empty.procfs = empty.sysfs = FixtureDir() + "/empty";
+  std::vector<exporter::NodeScraper::Named> collectors;
+  collectors.emplace_back("mdadm", MakeCollector("mdadm", empty));
+  collectors.emplace_back("hwmon", MakeCollector("hwmon", empty));
+  collectors.emplace_back("mdadm_here", MakeCollector("mdadm", FixturePaths()));
+  const auto f = exporter::NodeScraper(std::move(collectors)).Collect();
+  EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "mdadm"}}), 0);
+  EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "hwmon"}}), 0);
+  EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "mdadm_here"}}), 1);
+  EXPECT_EQ(FindFamily(f, "node_md_state")->metric.size(),
+            FindFamily(Collect("mdadm", FixturePaths()), "node_md_state")->metric.size());
 }
 
 // --scrape.threads: the same families in the same order as one after the other, scrape after

@@ -135,6 +135,8 @@ TEST(HwmonCollector, NoHwmonClassIsNoData) {
   exporter::Paths p = FixturePaths();
   p.sysfs = FixtureDir() + "/empty";
   EXPECT_THROW(Collect("hwmon", p), exporter::NoDataError);
+  EXPECT_EQ(MakeCollector("hwmon", p)->NoSource(), p.sysfs + "/class/hwmon does not exist");
+  EXPECT_EQ(MakeCollector("hwmon", FixturePaths())->NoSource(), "");
 }
 
 TEST(ThermalZoneCollector, ZonesAndCoolingDevices) {
@@ -166,6 +168,8 @@ TEST(SchedstatCollector, NoFileIsNoData) {
   exporter::Paths p = FixturePaths();
   p.procfs = FixtureDir() + "/empty";
   EXPECT_THROW(Collect("schedstat", p), exporter::NoDataError);
+  EXPECT_EQ(MakeCollector("schedstat", p)->NoSource(), p.procfs + "/schedstat does not exist");
+  EXPECT_EQ(MakeCollector("schedstat", FixturePaths())->NoSource(), "");
 }
 
 TEST(EdacCollector, ControllerAndCsrowCounts) {
@@ -183,6 +187,14 @@ TEST(EdacCollector, NoControllersIsSuccessWithNothing) {
   EXPECT_TRUE(Collect("edac", p).empty());
   p.sysfs = FixtureDir() + "/broken/sys";
   EXPECT_THROW(Collect("edac", p), ParseError);
+}
+
+TEST(MdadmCollector, NoMdstatIsNoData) {
+  exporter::Paths p = FixturePaths();
+  p.procfs = FixtureDir() + "/empty";
+  EXPECT_THROW(Collect("mdadm", p), exporter::NoDataError);
+  EXPECT_EQ(MakeCollector("mdadm", p)->NoSource(), p.procfs + "/mdstat does not exist");
+  EXPECT_EQ(MakeCollector("mdadm", FixturePaths())->NoSource(), "");
 }
 
 TEST(MdadmCollector, StatesDisksAndSync) {

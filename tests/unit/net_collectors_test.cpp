@@ -139,6 +139,9 @@ TEST(ConntrackCollector, ModuleNotLoadedIsNoDataNotFailure) {
   exporter::Paths p = FixturePaths();
   p.procfs = FixtureDir() + "/empty";
   EXPECT_THROW(Collect("conntrack", p), exporter::NoDataError);
+  EXPECT_EQ(MakeCollector("conntrack", p)->NoSource(),
+            p.procfs + "/sys/net/netfilter/nf_conntrack_count does not exist: conntrack probably not loaded");
+  EXPECT_EQ(MakeCollector("conntrack", FixturePaths())->NoSource(), "");
 }
 
 }  // namespace
