@@ -91,6 +91,22 @@ std::optional<std::int64_t> ToInt64(std::string_view s) {
 }
 
 std::optional<double> ToDouble(std::string_view s) {
+  // Nearly every number in /proc and /sys is a plain integer: those are read digit by digit,
+  // a few times faster than the general parser and to the same value (an integer of up to 15
+  // digits is exactly a double). Everything else goes to from_chars.
+  const bool negative = !s.empty() && s.front() == '-';
+  if (const auto digits = s.substr(negative ? 1 : 0); !digits.empty() && digits.size() <= 15) {
+    std::uint64_t n = 0;
+    bool plain = true;
+    for (const char c : digits) {
+      if (c < '0' || c > '9') {
+        plain = false;
+        break;
+      }
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (plain) return negative ? -static_cast<double>(n) : static_cast<double>(n);
+  }
   double v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
