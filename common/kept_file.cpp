@@ -14,15 +14,20 @@
 namespace xw {
 namespace {
 
-bool RegeneratesOnRead(int fd) {
+enum class Source { kOther, kProcfs, kSysfs };
+
+Source SourceOf(int fd) {
   struct statfs fs {};
-  if (::fstatfs(fd, &fs) != 0) return false;
-  return fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC;
+  if (::fstatfs(fd, &fs) != 0) return Source::kOther;
+  if (fs.f_type == PROC_SUPER_MAGIC) return Source::kProcfs;
+  if (fs.f_type == SYSFS_MAGIC) return Source::kSysfs;
+  return Source::kOther;
 }
 
 }  // namespace
 
-KeptFile::KeptFile(std::string path, std::size_t max_bytes) : path_(std::move(path)), max_bytes_(max_bytes) {}
+KeptFile::KeptFile(std::string path, Printed printed, std::size_t max_bytes)
+    : path_(std::move(path)), max_bytes_(max_bytes), printed_(printed) {}
 
 KeptFile::~KeptFile() {
   if (fd_ >= 0) ::close(fd_);
@@ -33,7 +38,7 @@ std::optional<std::string> KeptFile::ReadIfExists() {
   if (fd_ >= 0) {
     // A descriptor can go bad under us (the device of a sysfs file went away): start over once.
     try {
-      return ReadAll(fd_);
+      return ReadAll(fd_, fd_in_one_piece_);
     } catch (const ParseError&) {
       ::close(fd_);
       fd_ = -1;
@@ -44,13 +49,15 @@ std::optional<std::string> KeptFile::ReadIfExists() {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw ParseError(path_ + ": " + std::strerror(errno));
   }
-  if (!RegeneratesOnRead(fd)) {
+  const Source source = SourceOf(fd);
+  if (source == Source::kOther) {
     // Read through this descriptor and let it go: the next read opens the path again.
     const UniqueFd closer(fd);
-    return ReadAll(fd);
+    return ReadAll(fd, false);
   }
   fd_ = fd;
-  return ReadAll(fd_);
+  fd_in_one_piece_ = source == Source::kSysfs || printed_ == Printed::kInOnePiece;
+  return ReadAll(fd_, fd_in_one_piece_);
 }
 
 std::string KeptFile::Read() {
@@ -59,12 +66,13 @@ std::string KeptFile::Read() {
   return std::move(*content);
 }
 
-std::string KeptFile::ReadAll(int fd) {
+std::string KeptFile::ReadAll(int fd, bool in_one_piece) {
   std::string out;
   out.resize(last_size_ + 4096);
   std::size_t used = 0;
   for (;;) {
-    // Until a read returns nothing: a seq_file hands out about a page per read.
+    // Until a read returns nothing (a seq_file hands out about a page of records per read),
+    // or less than asked for when the file is printed in one piece.
     const ssize_t n = ::pread(fd, out.data() + used, out.size() - used, static_cast<off_t>(used));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -73,7 +81,11 @@ std::string KeptFile::ReadAll(int fd) {
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
     if (used > max_bytes_) throw ParseError(path_ + ": larger than " + std::to_string(max_bytes_) + " bytes");
-    if (used == out.size()) out.resize(out.size() * 2);
+    if (used == out.size()) {
+      out.resize(out.size() * 2);
+    } else if (in_one_piece) {
+      break;  // less than asked for: the end (see Printed::kInOnePiece)
+    }
   }
   out.resize(used);
   last_size_ = used;

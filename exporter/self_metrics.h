@@ -18,7 +18,7 @@ class SelfMetrics : public prometheus::Collectable {
   std::string procfs_;
   double boot_time_ = 0;
   // Our own /proc/self, not --path.procfs: that may be a fixture tree.
-  mutable KeptFile self_stat_{"/proc/self/stat"};
+  mutable KeptFile self_stat_{"/proc/self/stat", KeptFile::Printed::kInOnePiece};
 };
 
 }  // namespace xw::exporter

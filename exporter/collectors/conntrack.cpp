@@ -58,8 +58,8 @@ std::map<std::string, double> SumStats(const std::string& text, const std::strin
 class ConntrackCollector : public Collector {
  public:
   explicit ConntrackCollector(const CollectorContext& ctx)
-      : count_(ctx.paths.Proc("sys/net/netfilter/nf_conntrack_count")),
-        max_(ctx.paths.Proc("sys/net/netfilter/nf_conntrack_max")),
+      : count_(ctx.paths.Proc("sys/net/netfilter/nf_conntrack_count"), KeptFile::Printed::kInOnePiece),
+        max_(ctx.paths.Proc("sys/net/netfilter/nf_conntrack_max"), KeptFile::Printed::kInOnePiece),
         stat_(ctx.paths.Proc("net/stat/nf_conntrack")) {}
 
   std::string NoSource() const override {

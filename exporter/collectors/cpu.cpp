@@ -13,7 +13,7 @@ namespace {
 class CpuCollector : public Collector {
  public:
   explicit CpuCollector(const CollectorContext& ctx)
-      : file_(ctx.paths.Proc("stat")), user_hz_(static_cast<double>(sysconf(_SC_CLK_TCK))) {}
+      : file_(ctx.paths.Proc("stat"), KeptFile::Printed::kInOnePiece), user_hz_(static_cast<double>(sysconf(_SC_CLK_TCK))) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const ProcStat st = ParseProcStat(file_.Read(), file_.path());

@@ -9,8 +9,8 @@ namespace {
 class EntropyCollector : public Collector {
  public:
   explicit EntropyCollector(const CollectorContext& ctx)
-      : avail_(ctx.paths.Proc("sys/kernel/random/entropy_avail")),
-        pool_(ctx.paths.Proc("sys/kernel/random/poolsize")) {}
+      : avail_(ctx.paths.Proc("sys/kernel/random/entropy_avail"), KeptFile::Printed::kInOnePiece),
+        pool_(ctx.paths.Proc("sys/kernel/random/poolsize"), KeptFile::Printed::kInOnePiece) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const double avail = ReadNumber(avail_);

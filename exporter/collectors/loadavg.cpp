@@ -9,7 +9,7 @@ namespace {
 
 class LoadavgCollector : public Collector {
  public:
-  explicit LoadavgCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("loadavg")) {}
+  explicit LoadavgCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("loadavg"), KeptFile::Printed::kInOnePiece) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();

@@ -19,7 +19,7 @@ std::string FieldName(std::string_view raw) {
 
 class MeminfoCollector : public Collector {
  public:
-  explicit MeminfoCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("meminfo")) {}
+  explicit MeminfoCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("meminfo"), KeptFile::Printed::kInOnePiece) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();

@@ -91,9 +91,9 @@ void ParseSnmp6(const std::string& text, const std::string& path, Selector& out)
 class NetstatCollector : public Collector {
  public:
   explicit NetstatCollector(const CollectorContext& ctx)
-      : netstat_(ctx.paths.Proc("net/netstat")),
-        snmp_(ctx.paths.Proc("net/snmp")),
-        snmp6_(ctx.paths.Proc("net/snmp6")),
+      : netstat_(ctx.paths.Proc("net/netstat"), KeptFile::Printed::kInOnePiece),
+        snmp_(ctx.paths.Proc("net/snmp"), KeptFile::Printed::kInOnePiece),
+        snmp6_(ctx.paths.Proc("net/snmp6"), KeptFile::Printed::kInOnePiece),
         fields_(ctx.Option("collector.netstat.fields"), "collector.netstat.fields") {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {

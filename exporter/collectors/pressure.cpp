@@ -33,7 +33,9 @@ Psi ParsePsi(KeptFile& file) {
 class PressureCollector : public Collector {
  public:
   explicit PressureCollector(const CollectorContext& ctx)
-      : dir_(ctx.paths.Proc("pressure")), cpu_(dir_ + "/cpu"), io_(dir_ + "/io"), memory_(dir_ + "/memory") {}
+      : dir_(ctx.paths.Proc("pressure")), cpu_(dir_ + "/cpu", KeptFile::Printed::kInOnePiece),
+        io_(dir_ + "/io", KeptFile::Printed::kInOnePiece),
+        memory_(dir_ + "/memory", KeptFile::Printed::kInOnePiece) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const Psi cpu = ParsePsi(cpu_);

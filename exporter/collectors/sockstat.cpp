@@ -49,8 +49,8 @@ void Parse(const std::string& text, const std::string& path, bool ipv6, double p
 class SockstatCollector : public Collector {
  public:
   explicit SockstatCollector(const CollectorContext& ctx)
-      : v4_(ctx.paths.Proc("net/sockstat")),
-        v6_(ctx.paths.Proc("net/sockstat6")),
+      : v4_(ctx.paths.Proc("net/sockstat"), KeptFile::Printed::kInOnePiece),
+        v6_(ctx.paths.Proc("net/sockstat6"), KeptFile::Printed::kInOnePiece),
         page_size_(static_cast<double>(sysconf(_SC_PAGESIZE))) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {

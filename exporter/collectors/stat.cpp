@@ -10,7 +10,7 @@ namespace {
 
 class StatCollector : public Collector {
  public:
-  explicit StatCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("stat")) {}
+  explicit StatCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("stat"), KeptFile::Printed::kInOnePiece) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const ProcStat st = ParseProcStat(file_.Read(), file_.path());

@@ -45,6 +45,26 @@ TEST(KeptFile, ReadsProcfsFilesLongerThanAPage) {
   EXPECT_EQ(crypto.Read(), whole);
 }
 
+// Files printed in one piece are read until the first short read. Their content must come out
+// whole all the same, also past a page (/proc/self/limits is fixed; net/netstat's values move,
+// so its lines are compared by their names) and in a buffer sized for less than the content.
+TEST(KeptFile, InOnePieceReadsTheWholeFile) {
+  KeptFile limits("/proc/self/limits", KeptFile::Printed::kInOnePiece);
+  EXPECT_EQ(limits.Read(), ReadFile("/proc/self/limits"));
+  EXPECT_EQ(limits.Read(), ReadFile("/proc/self/limits"));
+  auto shape = [](const std::string& text) {  // each line's name and number of fields
+    std::vector<std::pair<std::string, std::size_t>> out;
+    for (auto line : Lines(text)) out.emplace_back(Fields(line).at(0), Fields(line).size());
+    return out;
+  };
+  KeptFile netstat("/proc/net/netstat", KeptFile::Printed::kInOnePiece);
+  const std::string whole = ReadFile("/proc/net/netstat");
+  EXPECT_EQ(shape(netstat.Read()), shape(whole));
+  EXPECT_EQ(shape(netstat.Read()), shape(whole));
+  KeptFile poolsize("/proc/sys/kernel/random/poolsize", KeptFile::Printed::kInOnePiece);
+  EXPECT_EQ(poolsize.Read(), ReadFile("/proc/sys/kernel/random/poolsize"));
+}
+
 TEST(KeptFile, RegularFileReplacedByRenameIsReadAnew) {
   const auto dir = std::filesystem::temp_directory_path() / ("xw-kept-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
