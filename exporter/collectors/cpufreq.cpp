@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "collector.h"
+#include "dir_list.h"
 #include "metric_family.h"
 #include "procfs/sys_value.h"
 #include "text_file.h"
@@ -34,11 +35,10 @@ class CpufreqCollector : public Collector {
   std::vector<prometheus::MetricFamily> Collect() const override {
     std::vector<std::pair<long, std::string>> cpus;  // numeric order: cpu10 after cpu9
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
-      const std::string name = e.path().filename().string();
-      if (!name.starts_with("cpu")) continue;
-      const auto n = ToUint64(std::string_view(name).substr(3));
-      if (n) cpus.emplace_back(static_cast<long>(*n), e.path().string() + "/cpufreq/");
+    for (const auto& e : ListDirectory(dir_, ec)) {
+      if (!e.name.starts_with("cpu")) continue;
+      const auto n = ToUint64(std::string_view(e.name).substr(3));
+      if (n) cpus.emplace_back(static_cast<long>(*n), dir_ + "/" + e.name + "/cpufreq/");
     }
     std::sort(cpus.begin(), cpus.end());
     std::vector<Family> families;

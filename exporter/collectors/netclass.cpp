@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "collector.h"
+#include "dir_list.h"
 #include "log.h"
 #include "match_cache.h"
 #include "metric_family.h"
@@ -234,13 +235,12 @@ class NetclassCollector : public Collector {
   // The devices, sorted by name. readdir gives each entry's type and inode, so neither the
   // plain file among them (bonding_masters) nor a recreated device needs a stat of its own.
   std::vector<Listed> List() const {
-    const std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), ::closedir);
-    if (!d) throw NoDataError(dir_ + ": " + std::strerror(errno));
+    std::error_code ec;
+    std::vector<DirEntry> entries = ListDirectory(dir_, ec);
+    if (ec) throw NoDataError(dir_ + ": " + ec.message());
     std::vector<Listed> out;
-    while (const dirent* e = ::readdir(d.get())) {
-      const std::string_view name = e->d_name;
-      if (name == "." || name == ".." || e->d_type == DT_REG) continue;
-      if (!ignored_.Matches(std::string(name))) out.push_back({std::string(name), e->d_ino});
+    for (auto& e : entries) {
+      if (e.type != DT_REG && !ignored_.Matches(e.name)) out.push_back({std::move(e.name), e.ino});
     }
     std::sort(out.begin(), out.end(), [](const Listed& a, const Listed& b) { return a.name < b.name; });
     return out;

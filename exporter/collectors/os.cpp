@@ -1,6 +1,5 @@
 // node_os_info and node_os_version from os-release(5) under --path.rootfs (/etc/os-release,
 // else /usr/lib/os-release).
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -12,7 +11,6 @@
 #include "collector.h"
 #include "metric_family.h"
 #include "text_file.h"
-#include "unique_fd.h"
 
 namespace xw::exporter {
 namespace {
@@ -82,13 +80,11 @@ class OsCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     for (std::size_t i = 0; i < files_.size(); ++i) {
-      const UniqueFd fd(::open(files_[i].c_str(), O_RDONLY | O_CLOEXEC));
-      if (!fd.ok()) {
-        if (errno == ENOENT) continue;
+      struct stat st{};
+      if (::stat(files_[i].c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) continue;
         throw ParseError(files_[i] + ": " + std::strerror(errno));
       }
-      struct stat st {};
-      if (::fstat(fd.get(), &st) != 0) throw ParseError(files_[i] + ": " + std::strerror(errno));
       const FileStamp stamp{i, st.st_dev, st.st_ino, st.st_size, st.st_mtim};
       std::lock_guard lock(mu_);
       if (!cached_ || !(cached_->first == stamp)) {

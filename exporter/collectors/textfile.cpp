@@ -12,6 +12,7 @@
 #include <set>
 
 #include "collector.h"
+#include "dir_list.h"
 #include "exposition.h"
 #include "log.h"
 #include "metric_family.h"
@@ -158,9 +159,8 @@ class TextfileCollector : public Collector {
     for (const auto& dir : Directories()) {
       std::vector<std::string> files;
       std::error_code ec;
-      for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename().string();
-        if (name.ends_with(".prom")) files.push_back(name);
+      for (auto& e : ListDirectory(dir, ec)) {
+        if (e.name.ends_with(".prom")) files.push_back(std::move(e.name));
       }
       if (ec) {
         errored = true;

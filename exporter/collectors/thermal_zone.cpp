@@ -1,21 +1,20 @@
 // node_thermal_zone_temp and node_cooling_device_{cur,max}_state from /sys/class/thermal.
 #include <algorithm>
-#include <filesystem>
 
 #include "collector.h"
+#include "dir_list.h"
 #include "metric_family.h"
 #include "procfs/sys_value.h"
 
 namespace xw::exporter {
 namespace {
 
-// Entries of `dir` named prefix<suffix>, as (suffix, full path), sorted.
-std::vector<std::pair<std::string, std::string>> Entries(const std::string& dir, std::string_view prefix) {
+// Entries named prefix<suffix>, as (suffix, full path), sorted.
+std::vector<std::pair<std::string, std::string>> Entries(const std::vector<DirEntry>& entries,
+                                                         const std::string& dir, std::string_view prefix) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.starts_with(prefix)) out.emplace_back(name.substr(prefix.size()), e.path().string());
+  for (const auto& e : entries) {
+    if (e.name.starts_with(prefix)) out.emplace_back(e.name.substr(prefix.size()), dir + "/" + e.name);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -26,9 +25,12 @@ class ThermalZoneCollector : public Collector {
   explicit ThermalZoneCollector(const CollectorContext& ctx) : dir_(ctx.paths.Sys("class/thermal")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    if (!std::filesystem::exists(dir_)) throw NoDataError(dir_ + " does not exist");
+    std::error_code ec;
+    const std::vector<DirEntry> entries = ListDirectory(dir_, ec);
+    if (ec == std::errc::no_such_file_or_directory) throw NoDataError(dir_ + " does not exist");
+    if (ec) throw ParseError(dir_ + ": " + ec.message());
     auto temp = Gauge("node_thermal_zone_temp", "Zone temperature in Celsius");
-    for (const auto& [zone, path] : Entries(dir_, "thermal_zone")) {
+    for (const auto& [zone, path] : Entries(entries, dir_, "thermal_zone")) {
       // Some ACPI zones fail to read (EAGAIN, ENODATA) while asleep: that zone is skipped.
       const auto type = ReadAttribute(path + "/type");
       const auto t = ReadAttribute(path + "/temp");
@@ -38,7 +40,7 @@ class ThermalZoneCollector : public Collector {
     }
     auto cur = Gauge("node_cooling_device_cur_state", "Current throttle state of the cooling device");
     auto max = Gauge("node_cooling_device_max_state", "Maximum throttle state of the cooling device");
-    for (const auto& [name, path] : Entries(dir_, "cooling_device")) {
+    for (const auto& [name, path] : Entries(entries, dir_, "cooling_device")) {
       const auto type = ReadAttribute(path + "/type");
       const auto c = ReadAttribute(path + "/cur_state");
       const auto m = ReadAttribute(path + "/max_state");
