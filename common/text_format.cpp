@@ -18,13 +18,17 @@ void AppendDouble(std::string& out, double v) {
   }
 }
 
+// Help texts and label values rarely hold anything to escape: copied in runs, not by the char.
 void AppendEscaped(std::string& out, const std::string& s, bool quote) {
-  for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (quote && c == '"') out += "\\\"";
-    else out.push_back(c);
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '\\' && c != '\n' && !(quote && c == '"')) continue;
+    out.append(s, run, i - run);
+    out += c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"";
+    run = i + 1;
   }
+  out.append(s, run, std::string::npos);
 }
 
 // name{labels[,extra="value"]} value [timestamp]

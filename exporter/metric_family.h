@@ -20,7 +20,10 @@ class Family {
     family_.type = type;
   }
 
-  Family& Add(double value, Labels labels = {}) {
+  // On a temporary (Emit(out, Gauge(...).Add(v))) Add returns an rvalue, so the family is
+  // moved into Emit instead of copied with all its samples.
+  Family&& Add(double value, Labels labels = {}) && { return std::move(Add(value, std::move(labels))); }
+  Family& Add(double value, Labels labels = {}) & {
     prometheus::ClientMetric m;
     m.label = std::move(labels);
     switch (family_.type) {
