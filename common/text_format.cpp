@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
 
 namespace xw {
 namespace {
@@ -11,6 +14,12 @@ void AppendDouble(std::string& out, double v) {
     out += "NaN";
   } else if (std::isinf(v)) {
     out += v > 0 ? "+Inf" : "-Inf";
+  } else if (v == std::trunc(v) && std::fabs(v) < 0x1p53 && !(v == 0 && std::signbit(v))) {
+    // Most samples are counts: an integer below 2^53 prints as one (the same double back),
+    // without the shortest-form search, which costs several times more.
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v));
+    out.append(buf, r.ptr);
   } else {
     char buf[32];
     const auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -18,17 +27,21 @@ void AppendDouble(std::string& out, double v) {
   }
 }
 
-// Help texts and label values rarely hold anything to escape: copied in runs, not by the char.
+// Help texts and label values rarely hold anything to escape: plain runs are found with
+// strcspn (vectorised in glibc) and copied whole. A NUL inside a value stops strcspn early; it
+// is copied as it is, like any plain character.
 void AppendEscaped(std::string& out, const std::string& s, bool quote) {
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c != '\\' && c != '\n' && !(quote && c == '"')) continue;
-    out.append(s, run, i - run);
-    out += c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\\"";
-    run = i + 1;
+  const char* const specials = quote ? "\\\n\"" : "\\\n";
+  const char* p = s.c_str();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const std::size_t run = std::strcspn(p, specials);
+    out.append(p, run);
+    p += run;
+    if (p >= end) break;
+    const char c = *p++;
+    out += c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '"' ? "\\\"" : std::string_view(&c, 1);
   }
-  out.append(s, run, std::string::npos);
 }
 
 // name{labels[,extra="value"]} value [timestamp]

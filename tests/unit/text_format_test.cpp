@@ -71,7 +71,9 @@ TEST(TextFormat, MatchesPrometheusCppOnEveryType) {
   families.push_back(c);
   prometheus::MetricFamily g{"g", "", prometheus::MetricType::Gauge, {}};
   for (double v : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
-                   -std::numeric_limits<double>::infinity(), 1.795431542947454e+09, -0.0, 1e-300}) {
+                   -std::numeric_limits<double>::infinity(), 1.795431542947454e+09, -0.0, 1e-300,
+                   // integers: printed as such below 2^53, in shortest form from there on
+                   123000000.0, -5.0, 9007199254740991.0, 9007199254740992.0, 1e300}) {
     prometheus::ClientMetric gm;
     gm.label = {{"i", std::to_string(g.metric.size())}};
     gm.gauge.value = v;
@@ -105,6 +107,29 @@ TEST(TextFormat, EscapesNewlineInHelpAndRoundTripsDoubles) {
   EXPECT_NE(text.find("# HELP g two\\nlines\n"), std::string::npos) << text;
   const auto parsed = ParseExposition(text);
   EXPECT_EQ(parsed[0].samples[0].value, m.gauge.value);
+}
+
+// The exact text: escapes only where the format asks for them (a quote only inside label
+// values), other bytes (a NUL too) as they are; integers below 2^53 as integers (123000000,
+// where the shortest form is 1.23e+08), the rest in shortest round-trip form.
+TEST(TextFormat, EscapesAndIntegersExactly) {
+  prometheus::MetricFamily f{"g", "say \"hi\" \\ now", prometheus::MetricType::Gauge, {}};
+  prometheus::ClientMetric m;
+  m.label = {{"v", std::string("a\"b\\c\nd\0e", 9)}, {"w", "plain"}};
+  for (double v : {123000000.0, -5.0, 0.0, -0.0, 9007199254740992.0, 1e300, 0.25}) {
+    m.gauge.value = v;
+    f.metric.push_back(m);
+  }
+  using std::string_literals::operator""s;
+  const std::string labels = "{v=\"a\\\"b\\\\c\\nd\0e\",w=\"plain\"}"s;
+  EXPECT_EQ(TextFormat({f}), "# HELP g say \"hi\" \\\\ now\n# TYPE g gauge\n"
+                             "g" + labels + " 123000000\n"
+                             "g" + labels + " -5\n"
+                             "g" + labels + " 0\n"
+                             "g" + labels + " -0\n"
+                             "g" + labels + " 9007199254740992\n"
+                             "g" + labels + " 1e+300\n"
+                             "g" + labels + " 0.25\n");
 }
 
 TEST(TextFormat, MatchesPrometheusCppOnARealScrape) {
