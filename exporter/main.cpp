@@ -28,21 +28,20 @@ int Run(const ExporterConfig& cfg) {
   options.web = xw::LoadWebConfig(cfg.web_config_file);
   options.workers = cfg.web_workers;
 
-  std::vector<std::shared_ptr<prometheus::Collectable>> registry;
   // One thread by default: on this kind of host the collectors take tens of microseconds each
   // and a second thread cost more CPU and memory than it saved in latency (docs/exporter.md).
-  registry.push_back(std::make_shared<xw::exporter::NodeScraper>(xw::exporter::MakeCollectors(cfg),
-                                                                  static_cast<unsigned>(cfg.scrape_threads)));
-  registry.push_back(std::make_shared<xw::exporter::SelfMetrics>(cfg.paths.procfs));
+  const xw::exporter::NodeScraper scraper(xw::exporter::MakeCollectors(cfg), static_cast<unsigned>(cfg.scrape_threads));
+  const xw::exporter::SelfMetrics self_metrics(cfg.paths.procfs);
   std::string enabled;
   for (const auto& c : cfg.enabled_collectors) enabled += (enabled.empty() ? "" : ",") + c;
   xw::log::Info("starting xmppwatch_exporter", {{"version", XMPPWATCH_VERSION}, {"collectors", enabled}});
 
   xw::HttpServer server(options);
-  server.Handle(cfg.telemetry_path, [&registry](const xw::HttpRequest&) {
+  server.Handle(cfg.telemetry_path, [&scraper, &self_metrics](const xw::HttpRequest&) {
     std::string body;
     body.reserve(32 * 1024);
-    for (const auto& c : registry) xw::AppendTextFormat(body, c->Collect());
+    scraper.AppendText(body);
+    xw::AppendTextFormat(body, self_metrics.Collect());
     return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body)};
   });
   if (cfg.telemetry_path != "/") {

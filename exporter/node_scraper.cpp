@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "metric_family.h"
+#include "text_format.h"
 
 namespace xw::exporter {
 
@@ -116,17 +117,39 @@ std::vector<prometheus::MetricFamily> NodeScraper::Collect() const {
   std::size_t total = 2;
   for (const Outcome& o : job->outcomes) total += o.families.size();
   out.reserve(total);  // one allocation: growing it step by step moved every family several times
+  for (Outcome& o : job->outcomes) {
+    for (auto& f : o.families) out.push_back(std::move(f));
+  }
+  AddOutcomeFamilies(job->outcomes, out);
+  return out;
+}
+
+void NodeScraper::AppendText(std::string& out) const {
+  if (pool_) {
+    AppendTextFormat(out, Collect());
+    return;
+  }
+  std::vector<Outcome> outcomes(collectors_.size());
+  for (std::size_t i = 0; i < collectors_.size(); ++i) {
+    outcomes[i] = RunOne(collectors_[i]);
+    AppendTextFormat(out, outcomes[i].families);
+    outcomes[i].families.clear();
+  }
+  std::vector<prometheus::MetricFamily> tail;
+  AddOutcomeFamilies(outcomes, tail);
+  AppendTextFormat(out, tail);
+}
+
+void NodeScraper::AddOutcomeFamilies(const std::vector<Outcome>& outcomes,
+                                     std::vector<prometheus::MetricFamily>& out) const {
   auto duration = Gauge("node_scrape_collector_duration_seconds", "node_exporter: Duration of a collector scrape.");
   auto success = Gauge("node_scrape_collector_success", "node_exporter: Whether a collector succeeded.");
   for (std::size_t i = 0; i < collectors_.size(); ++i) {
-    Outcome& o = job->outcomes[i];
-    for (auto& f : o.families) out.push_back(std::move(f));
-    duration.Add(o.seconds, {{"collector", collectors_[i].first}});
-    success.Add(o.ok ? 1 : 0, {{"collector", collectors_[i].first}});
+    duration.Add(outcomes[i].seconds, {{"collector", collectors_[i].first}});
+    success.Add(outcomes[i].ok ? 1 : 0, {{"collector", collectors_[i].first}});
   }
   Emit(out, std::move(duration));
   Emit(out, std::move(success));
-  return out;
 }
 
 }  // namespace xw::exporter

@@ -23,6 +23,11 @@ class NodeScraper : public prometheus::Collectable {
   NodeScraper& operator=(const NodeScraper&) = delete;
 
   std::vector<prometheus::MetricFamily> Collect() const override;
+  // The same scrape in the text format, appended to `out`. With one thread each collector's
+  // families are written out and freed before the next collector runs, so a scrape never holds
+  // all of them at once (a thousand-odd small allocations alive together overflow malloc's
+  // per-thread cache and send every free down its slow path).
+  void AppendText(std::string& out) const;
 
  private:
   struct Outcome {
@@ -34,6 +39,8 @@ class NodeScraper : public prometheus::Collectable {
   struct Pool;
 
   Outcome RunOne(const Named& collector) const;
+  // node_scrape_collector_duration_seconds and node_scrape_collector_success.
+  void AddOutcomeFamilies(const std::vector<Outcome>& outcomes, std::vector<prometheus::MetricFamily>& out) const;
   // Takes collectors off the job until none is left; returns once this thread has no more.
   void Drain(Job& job) const;
 

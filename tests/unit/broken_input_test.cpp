@@ -6,6 +6,7 @@
 #include "node_scraper.h"
 #include "procfs/proc_stat.h"
 #include "text_file.h"
+#include "text_format.h"
 
 namespace xw::testing {
 namespace {
@@ -98,6 +99,34 @@ TEST(NodeScraper, CollectorsWithoutASourceReportNoData) {
   EXPECT_EQ(*Value(f, "node_scrape_collector_success", {{"collector", "mdadm_here"}}), 1);
   EXPECT_EQ(FindFamily(f, "node_md_state")->metric.size(),
             FindFamily(Collect("mdadm", FixturePaths()), "node_md_state")->metric.size());
+}
+
+// The scrape written collector by collector is the scrape collected whole and then written
+// (durations aside, which differ from run to run), with a broken collector among them.
+TEST(NodeScraper, AppendTextWritesWhatCollectGives) {
+  auto make = [] {
+    std::vector<exporter::NodeScraper::Named> collectors;
+    collectors.emplace_back("loadavg", MakeCollector("loadavg", FixturePaths("broken")));
+    for (const char* name : {"cpu", "meminfo", "netdev", "vmstat", "uname"}) {
+      collectors.emplace_back(name, MakeCollector(name, FixturePaths()));
+    }
+    return collectors;
+  };
+  auto without_durations = [](const std::string& text) {
+    std::string out;
+    for (auto line : Lines(text)) {
+      if (!line.starts_with("node_scrape_collector_duration_seconds{")) out.append(line).push_back('\n');
+    }
+    return out;
+  };
+  for (unsigned threads : {1U, 2U}) {
+    const exporter::NodeScraper scraper(make(), threads);
+    std::string streamed;
+    scraper.AppendText(streamed);
+    EXPECT_EQ(without_durations(streamed), without_durations(TextFormat(scraper.Collect()))) << threads;
+    EXPECT_NE(streamed.find("node_scrape_collector_success{collector=\"loadavg\"} 0\n"), std::string::npos);
+    EXPECT_NE(streamed.find("node_memory_MemTotal_bytes"), std::string::npos);
+  }
 }
 
 // --scrape.threads: the same families in the same order as one after the other, scrape after
