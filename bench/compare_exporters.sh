@@ -18,23 +18,8 @@ done
 command -v prometheus-node-exporter >/dev/null || { echo "prometheus-node-exporter is not installed" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 
-# node_exporter's default collectors that we also have (processes and interrupts are off by
-# default in both). XMPPWATCH_BENCH_COLLECTORS="cpu meminfo ..." measures another set.
-default_set="arp conntrack cpu cpufreq diskstats edac entropy filefd filesystem hwmon loadavg mdadm meminfo
-  netclass netdev netstat os pressure schedstat selinux sockstat softnet stat textfile thermal_zone time timex
-  udp_queues uname vmstat"
-read -r -d '' -a collectors <<<"${XMPPWATCH_BENCH_COLLECTORS:-$default_set}" || true
-flags=(--collector.disable-defaults)
-for c in "${collectors[@]}"; do flags+=("--collector.$c"); done
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=bench/exporter_common.sh
+source "$here/exporter_common.sh"
 
 start() {  # name port cmd...
   local name=$1 port=$2

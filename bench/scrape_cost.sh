@@ -5,6 +5,7 @@
 #
 # usage: bench/scrape_cost.sh EXPORTER_BINARY [EXPORTER_BINARY...] [-- SCRAPES]
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 bins=()
 scrapes=50
 while [ $# -gt 0 ]; do
@@ -16,21 +17,8 @@ done
 for tool in valgrind callgrind_control callgrind_annotate strace curl; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }
 done
-default_set="arp conntrack cpu cpufreq diskstats edac entropy filefd filesystem hwmon loadavg mdadm meminfo
-  netclass netdev netstat os pressure schedstat selinux sockstat softnet stat textfile thermal_zone time timex
-  udp_queues uname vmstat"
-read -r -d '' -a collectors <<<"${XMPPWATCH_BENCH_COLLECTORS:-$default_set}" || true
-flags=(--collector.disable-defaults)
-for c in "${collectors[@]}"; do flags+=("--collector.$c"); done
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=bench/exporter_common.sh
+source "$here/exporter_common.sh"
 
 scrape() {  # port count
   for _ in $(seq "$2"); do curl -fs "http://127.0.0.1:$1/metrics" >/dev/null; done
