@@ -5,11 +5,19 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "web_config.h"
+
 namespace xw::exporter {
 
 std::string Paths::Root(const std::string& abs) const {
   if (rootfs.empty() || rootfs == "/") return abs;
   return rootfs + abs;
+}
+
+bool CollectorContext::BoolOption(const std::string& flag) const {
+  const std::string& v = Option(flag);
+  if (v != "true" && v != "false") throw ConfigError("--" + flag + ": expected true or false, got '" + v + "'");
+  return v == "true";
 }
 
 std::string Missing(const std::string& path) {

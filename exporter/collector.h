@@ -35,6 +35,8 @@ struct CollectorContext {
 
   // Value of a flag declared in the collector's spec; throws std::out_of_range if undeclared.
   const std::string& Option(const std::string& flag) const { return options.at(flag); }
+  // A true/false flag given as --flag=true or --flag=false; throws ConfigError otherwise.
+  bool BoolOption(const std::string& flag) const;
 };
 
 // A collector's Collect() may throw: the scrape catches it, logs it, reports

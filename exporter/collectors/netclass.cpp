@@ -22,7 +22,6 @@
 #include "procfs/rtnl_links.h"
 #include "procfs/sys_value.h"
 #include "unique_fd.h"
-#include "web_config.h"
 
 namespace xw::exporter {
 namespace {
@@ -140,18 +139,10 @@ class NetclassCollector : public Collector {
   explicit NetclassCollector(const CollectorContext& ctx)
       : dir_(ctx.paths.Sys("class/net")),
         ignored_(ctx.Option("collector.netclass.ignored-devices"), "collector.netclass.ignored-devices") {
-    const auto& v = ctx.Option("collector.netclass.ignore-invalid-speed");
-    if (v != "true" && v != "false") {
-      throw ConfigError("--collector.netclass.ignore-invalid-speed: expected true or false, got '" + v + "'");
-    }
-    ignore_invalid_speed_ = v == "true";
-    const auto& sysfs_only = ctx.Option("collector.netclass.sysfs-only");
-    if (sysfs_only != "true" && sysfs_only != "false") {
-      throw ConfigError("--collector.netclass.sysfs-only: expected true or false, got '" + sysfs_only + "'");
-    }
+    ignore_invalid_speed_ = ctx.BoolOption("collector.netclass.ignore-invalid-speed");
     // A socket sees this process's network namespace; a --path.sysfs elsewhere (a host's /sys
     // mounted into a container) may describe another one, so it is read file by file.
-    if (sysfs_only == "false" && ctx.paths.sysfs == "/sys") {
+    if (!ctx.BoolOption("collector.netclass.sysfs-only") && ctx.paths.sysfs == "/sys") {
       try {
         rtnl_ = std::make_unique<RtnlSocket>();
       } catch (const std::exception& e) {

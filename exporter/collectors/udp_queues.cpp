@@ -16,7 +16,6 @@
 #include "procfs/netlink_socket.h"
 #include "procfs/sys_value.h"
 #include "text_file.h"
-#include "web_config.h"
 
 namespace xw::exporter {
 namespace {
@@ -70,12 +69,8 @@ class UdpQueuesCollector : public Collector {
  public:
   explicit UdpQueuesCollector(const CollectorContext& ctx)
       : v4_(ctx.paths.Proc("net/udp")), v6_(ctx.paths.Proc("net/udp6")) {
-    const auto& procfs_only = ctx.Option("collector.udp_queues.procfs-only");
-    if (procfs_only != "true" && procfs_only != "false") {
-      throw ConfigError("--collector.udp_queues.procfs-only: expected true or false, got '" + procfs_only + "'");
-    }
     // The socket sees this process's network namespace, which --path.procfs elsewhere may not.
-    if (procfs_only == "false" && ctx.paths.procfs == "/proc") {
+    if (!ctx.BoolOption("collector.udp_queues.procfs-only") && ctx.paths.procfs == "/proc") {
       try {
         diag_ = std::make_unique<NetlinkSocket>(NETLINK_SOCK_DIAG, "sock_diag");
       } catch (const std::exception& e) {
