@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "text_file.h"
-#include "unique_fd.h"
 
 namespace xw {
 namespace {
@@ -29,35 +28,28 @@ Source SourceOf(int fd) {
 KeptFile::KeptFile(std::string path, Printed printed, std::size_t max_bytes)
     : path_(std::move(path)), max_bytes_(max_bytes), printed_(printed) {}
 
-KeptFile::~KeptFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 std::optional<std::string> KeptFile::ReadIfExists() {
   std::lock_guard lock(mu_);
-  if (fd_ >= 0) {
+  if (fd_.ok()) {
     // A descriptor can go bad under us (the device of a sysfs file went away): start over once.
     try {
-      return ReadAll(fd_, fd_in_one_piece_);
+      return ReadAll(fd_.get(), fd_in_one_piece_);
     } catch (const ParseError&) {
-      ::close(fd_);
-      fd_ = -1;
+      fd_ = UniqueFd();
     }
   }
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw ParseError(path_ + ": " + std::strerror(errno));
   }
-  const Source source = SourceOf(fd);
-  if (source == Source::kOther) {
-    // Read through this descriptor and let it go: the next read opens the path again.
-    const UniqueFd closer(fd);
-    return ReadAll(fd, false);
-  }
-  fd_ = fd;
+  const Source source = SourceOf(fd.get());
+  // Any other filesystem: read through this descriptor and let it go; the next read opens the
+  // path again.
+  if (source == Source::kOther) return ReadAll(fd.get(), false);
+  fd_ = std::move(fd);
   fd_in_one_piece_ = source == Source::kSysfs || printed_ == Printed::kInOnePiece;
-  return ReadAll(fd_, fd_in_one_piece_);
+  return ReadAll(fd_.get(), fd_in_one_piece_);
 }
 
 std::string KeptFile::Read() {

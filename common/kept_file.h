@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "unique_fd.h"
+
 namespace xw {
 
 class KeptFile {
@@ -29,7 +31,6 @@ class KeptFile {
   explicit KeptFile(std::string path, std::size_t max_bytes = 16u << 20)
       : KeptFile(std::move(path), Printed::kRecordByRecord, max_bytes) {}
   KeptFile(std::string path, Printed printed, std::size_t max_bytes = 16u << 20);
-  ~KeptFile();
   KeptFile(const KeptFile&) = delete;
   KeptFile& operator=(const KeptFile&) = delete;
 
@@ -49,7 +50,7 @@ class KeptFile {
   std::string path_;
   std::size_t max_bytes_;
   Printed printed_;
-  int fd_ = -1;
+  UniqueFd fd_;
   bool fd_in_one_piece_ = false;  // the kept descriptor's file is read as kInOnePiece
   std::size_t last_size_ = 0;  // a buffer of this size usually takes the file in one read
 };

@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <array>
 #include <map>
 #include <mutex>
@@ -110,24 +108,17 @@ class DeviceFiles {
     const UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     for (std::size_t i = 0; i < kNumAttrs; ++i) {
       const bool wanted = !(with_dump && DumpReader(i));
-      fds_[i] = !dfd.ok() || !wanted ? -1 : ::openat(dfd.get(), AttrName(i), O_RDONLY | O_CLOEXEC);
+      if (dfd.ok() && wanted) fds_[i] = UniqueFd(::openat(dfd.get(), AttrName(i), O_RDONLY | O_CLOEXEC));
     }
   }
-  ~DeviceFiles() {
-    for (int fd : fds_) {
-      if (fd >= 0) ::close(fd);
-    }
-  }
-  DeviceFiles(const DeviceFiles&) = delete;
-  DeviceFiles& operator=(const DeviceFiles&) = delete;
 
   ino_t ino() const { return ino_; }
-  bool Has(std::size_t attr) const { return fds_[attr] >= 0; }
-  std::optional<std::string> Read(std::size_t attr) const { return PreadAttribute(fds_[attr]); }
+  bool Has(std::size_t attr) const { return fds_[attr].ok(); }
+  std::optional<std::string> Read(std::size_t attr) const { return PreadAttribute(fds_[attr].get()); }
 
  private:
   ino_t ino_;
-  std::array<int, kNumAttrs> fds_{};
+  std::array<UniqueFd, kNumAttrs> fds_;
 };
 
 // Bounds the descriptors held: beyond this many devices (container hosts with hundreds of

@@ -81,7 +81,7 @@ void ParseSnmp6(const std::string& text, const std::string& path, Selector& out)
     Fields(line, f);
     if (f.empty()) continue;
     const auto v = f.size() == 2 ? ToDouble(f[1]) : std::nullopt;
-    if (!v) throw ParseError(path + " line " + std::to_string(line_no) + ": expected 'Name value'");
+    if (!v) throw ParseError(FileLine(path, line_no) + ": expected 'Name value'");
     const auto six = f[0].find('6');
     if (six == std::string_view::npos) continue;
     out.Add(f[0].substr(0, six + 1), f[0].substr(six + 1), *v);
