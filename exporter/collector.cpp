@@ -20,9 +20,13 @@ bool CollectorContext::BoolOption(const std::string& flag) const {
   return v == "true";
 }
 
+std::string DoesNotExist(const std::string& path) {
+  return path + " does not exist";
+}
+
 std::string Missing(const std::string& path) {
   if (::access(path.c_str(), F_OK) == 0 || (errno != ENOENT && errno != ENOTDIR)) return {};
-  return path + " does not exist";
+  return DoesNotExist(path);
 }
 
 CollectorCatalog& CollectorCatalog::Instance() {

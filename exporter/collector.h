@@ -52,7 +52,9 @@ class Collector : public prometheus::Collectable {
   virtual std::string NoSource() const { return {}; }
 };
 
-// For NoSource(): "<path> does not exist" when it does not, else empty.
+// "<path> does not exist": what NoSource() and a NoDataError say of a missing source.
+std::string DoesNotExist(const std::string& path);
+// For NoSource(): DoesNotExist(path) when it does not, else empty.
 std::string Missing(const std::string& path);
 
 // Thrown by a collector whose source does not exist on this host (no /proc/mdstat, no

@@ -63,15 +63,14 @@ class ConntrackCollector : public Collector {
         stat_(ctx.paths.Proc("net/stat/nf_conntrack")) {}
 
   std::string NoSource() const override {
-    const std::string why = Missing(count_.path());
-    return why.empty() ? why : why + ": conntrack probably not loaded";
+    return Missing(count_.path()).empty() ? std::string() : NotLoaded(count_.path());
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto count = ReadNumberIfExists(count_);
-    if (!count) throw NoDataError(count_.path() + " does not exist: conntrack probably not loaded");
+    if (!count) throw NoDataError(NotLoaded(count_.path()));
     const auto max = ReadNumberIfExists(max_);
-    if (!max) throw NoDataError(max_.path() + " does not exist: conntrack probably not loaded");
+    if (!max) throw NoDataError(NotLoaded(max_.path()));
     std::vector<prometheus::MetricFamily> out;
     Emit(out, Gauge("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.")
                   .Add(*count));
@@ -88,6 +87,10 @@ class ConntrackCollector : public Collector {
   }
 
  private:
+  static std::string NotLoaded(const std::string& path) {
+    return DoesNotExist(path) + ": conntrack probably not loaded";
+  }
+
   mutable KeptFile count_, max_;
   mutable KeptFile stat_;
 };

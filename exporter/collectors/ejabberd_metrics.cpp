@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -22,6 +21,7 @@
 #include "log.h"
 #include "metric_family.h"
 #include "text_file.h"
+#include "unique_fd.h"
 #include "web_config.h"
 
 namespace xw::exporter {
@@ -87,14 +87,13 @@ class EjabberdMetricsCollector : public Collector {
     if (inet_pton(AF_INET, addr.host.c_str(), &sa.sin_addr) != 1) {
       throw ConfigError("--collector.ejabberd_metrics.listen-address: '" + addr.host + "' is not an IPv4 address");
     }
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    fd_ = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     // Wake up regularly to notice shutdown without signals or a second descriptor.
-    timeval tv{0, 200 * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      const std::string why = std::strerror(errno);
-      if (fd_ >= 0) ::close(fd_);
-      throw ConfigError("cannot listen for mod_metrics datagrams on udp " + addr.ToString() + ": " + why);
+    const timeval tv{0, 200 * 1000};
+    if (!fd_.ok() || ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      throw ConfigError("cannot listen for mod_metrics datagrams on udp " + addr.ToString() + ": " +
+                        std::strerror(errno));
     }
     for (const auto& h : kHooks) hook_index_.emplace(h.hook, &h - kHooks);
     thread_ = std::thread([this] { Receive(); });
@@ -104,7 +103,6 @@ class EjabberdMetricsCollector : public Collector {
   ~EjabberdMetricsCollector() override {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
-    ::close(fd_);
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
@@ -128,7 +126,7 @@ class EjabberdMetricsCollector : public Collector {
   void Receive() {
     char buf[1500];
     while (!stop_) {
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
       if (n < 0) continue;  // timeout (checks stop_) or EINTR
       Datagram d;
       std::lock_guard lock(mu_);
@@ -151,7 +149,7 @@ class EjabberdMetricsCollector : public Collector {
     }
   }
 
-  int fd_ = -1;
+  UniqueFd fd_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::map<std::string, std::size_t> hook_index_;

@@ -96,7 +96,7 @@ class MdadmCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto text = file_.ReadIfExists();
-    if (!text) throw NoDataError(file_.path() + " does not exist");
+    if (!text) throw NoDataError(DoesNotExist(file_.path()));
     auto required = Gauge("node_md_disks_required", "Total number of disks of device.");
     auto disks = Gauge("node_md_disks", "Number of active/failed/spare disks of device.");
     auto state = Gauge("node_md_state", "Indicates the state of md-device.");

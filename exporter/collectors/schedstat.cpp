@@ -16,7 +16,7 @@ class SchedstatCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const auto text = file_.ReadIfExists();
-    if (!text) throw NoDataError(file_.path() + " does not exist");
+    if (!text) throw NoDataError(DoesNotExist(file_.path()));
     auto running = Counter("node_schedstat_running_seconds_total", "Number of seconds CPU spent running a process.");
     auto waiting =
         Counter("node_schedstat_waiting_seconds_total", "Number of seconds spent by processing waiting for this CPU.");

@@ -137,6 +137,19 @@ struct Fixture {
   }
 };
 
+// A fake server whose logged-in sessions the Router serves, and a failover runner aimed at it.
+struct RoutedFailover {
+  Fixture fx;
+  Router router;
+  test::LoginScript script = [this] {
+    test::LoginScript s;
+    s.after_auth = [this](test::FakeConn& c, const std::string& user) { router.Serve(c, user); };
+    return s;
+  }();
+  test::FakeServer server{script};
+  FailoverRunner runner{fx.Module(server.target()), ""};
+};
+
 // Polls until `done` holds or ~20 s pass; returns whether it held.
 template <typename F>
 bool Eventually(F done) {
@@ -148,12 +161,8 @@ bool Eventually(F done) {
 }
 
 TEST(FailoverModule, SteadyStateDeliversEverything) {
-  Fixture fx;
-  Router router;
-  test::LoginScript script;
-  script.after_auth = [&](test::FakeConn& c, const std::string& user) { router.Serve(c, user); };
-  test::FakeServer server(script);
-  FailoverRunner runner(fx.Module(server.target()), "");
+  RoutedFailover t;
+  auto& runner = t.runner;
   runner.Start();
   ASSERT_TRUE(Eventually([&] { return runner.Snapshot().receipts >= 10; })) << runner.Snapshot().last_error;
   runner.Stop(2s);
@@ -166,12 +175,9 @@ TEST(FailoverModule, SteadyStateDeliversEverything) {
 }
 
 TEST(FailoverModule, MessageAckedThenLostInACrashIsResentNotLost) {
-  Fixture fx;
-  Router router;
-  test::LoginScript script;
-  script.after_auth = [&](test::FakeConn& c, const std::string& user) { router.Serve(c, user); };
-  test::FakeServer server(script);
-  FailoverRunner runner(fx.Module(server.target()), "");
+  RoutedFailover t;
+  auto& runner = t.runner;
+  auto& router = t.router;
   runner.Start();
   ASSERT_TRUE(Eventually([&] { return runner.Snapshot().receipts >= 5; })) << runner.Snapshot().last_error;
   router.swallow_next = true;

@@ -99,24 +99,24 @@ TEST(XmlStream, NestingJustUnderTheLimitIsFine) {
   EXPECT_TRUE(s.Next());
 }
 
-TEST(XmlStream, OversizedStanzaIsLimitExceeded) {
+// Opens a stanza with `start`, then feeds up to 100 kB of 'x' into it under a 10 kB stanza
+// limit: the outcome of the first chunk that is not accepted.
+Outcome FeedEndlessStanza(const std::string& start) {
   StreamLimits limits;
   limits.max_stanza_bytes = 10000;
   XmlStream s(limits);
-  s.Feed(kHeader + "<message><body>");
+  s.Feed(kHeader + start);
   Outcome o = Outcome::kOk;
   for (int i = 0; i < 100 && o == Outcome::kOk; ++i) o = FeedOutcome(s, std::string(1000, 'x'));
-  EXPECT_EQ(o, Outcome::kLimitExceeded);
+  return o;
+}
+
+TEST(XmlStream, OversizedStanzaIsLimitExceeded) {
+  EXPECT_EQ(FeedEndlessStanza("<message><body>"), Outcome::kLimitExceeded);
 }
 
 TEST(XmlStream, EndlessAttributeValueIsCaughtWithoutCallbacks) {
-  StreamLimits limits;
-  limits.max_stanza_bytes = 10000;
-  XmlStream s(limits);
-  s.Feed(kHeader + "<message to='");
-  Outcome o = Outcome::kOk;
-  for (int i = 0; i < 100 && o == Outcome::kOk; ++i) o = FeedOutcome(s, std::string(1000, 'x'));
-  EXPECT_EQ(o, Outcome::kLimitExceeded);
+  EXPECT_EQ(FeedEndlessStanza("<message to='"), Outcome::kLimitExceeded);
 }
 
 TEST(XmlStream, ManySmallStanzasStayUnderTheLimit) {

@@ -75,6 +75,24 @@ def notified(rcv, alertname, status, since):
     return hooks, chats
 
 
+def wait_notified(rcv, status, since, timeout, when):
+    """Waits until every alert in WANT has both a webhook and a chat notification with this
+    status after `since`; returns alertname -> seconds it took."""
+    seconds = {}
+
+    def all_arrived():
+        for name in WANT:
+            if name in seconds:
+                continue
+            hooks, chats = notified(rcv, name, status, since)
+            if hooks and chats:
+                seconds[name] = time.monotonic() - since
+                say(f"{name}: {status} notification received {seconds[name]:.0f}s {when}")
+        return len(seconds) == len(WANT)
+    livelib.wait_for(f"{status} notifications for " + ", ".join(WANT), all_arrived, timeout, 2)
+    return seconds
+
+
 def check_hook(alertname, a):
     want = WANT[alertname]
     for k, v in want.items():
@@ -164,18 +182,7 @@ def main():
         livelib.stack("kill", "ej1")
         killed = True
         say("killed ejabberd node 1 (SIGKILL)")
-        timings = {}
-
-        def all_fired():
-            for name in WANT:
-                if name in timings:
-                    continue
-                hooks, chats = notified(rcv, name, "firing", t_kill)
-                if hooks and chats:
-                    timings[name] = time.monotonic() - t_kill
-                    say(f"{name}: firing notification received after {timings[name]:.0f}s")
-            return len(timings) == len(WANT)
-        livelib.wait_for("firing notifications for " + ", ".join(WANT), all_fired, FIRE_TIMEOUT, 2)
+        timings = wait_notified(rcv, "firing", t_kill, FIRE_TIMEOUT, "after")
         for name in WANT:
             hooks, chats = notified(rcv, name, "firing", t_kill)
             check_hook(name, hooks[0][1])
@@ -186,18 +193,7 @@ def main():
         livelib.stack("start", "ej1")
         killed = False
         say(f"restarted ejabberd node 1 ({time.monotonic() - t_start:.0f}s)")
-        resolved = {}
-
-        def all_resolved():
-            for name in WANT:
-                if name in resolved:
-                    continue
-                hooks, chats = notified(rcv, name, "resolved", t_start)
-                if hooks and chats:
-                    resolved[name] = time.monotonic() - t_start
-                    say(f"{name}: resolved notification received {resolved[name]:.0f}s after the restart")
-            return len(resolved) == len(WANT)
-        livelib.wait_for("resolved notifications for " + ", ".join(WANT), all_resolved, RESOLVE_TIMEOUT, 2)
+        resolved = wait_notified(rcv, "resolved", t_start, RESOLVE_TIMEOUT, "after the restart")
         for name in WANT:
             hooks, chats = notified(rcv, name, "resolved", t_start)
             check_chat(name, chats[0], "resolved")
