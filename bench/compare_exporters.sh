@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side by side, in one run: our exporter and Debian's prometheus-node-exporter serving the
-# same collectors on loopback. For each: p50/p99 latency over sequential scrapes, CPU per
+# same collectors on loopback. For each: p50/p99 latency over scrapes in turns, CPU per
 # scrape, requests/s under wrk -c8, RSS, series. Writes bench/results/exporters.md.
 #
 # usage: bench/compare_exporters.sh [BUILD_DIR] [SCRAPES] [WRK_SECONDS]
@@ -41,25 +41,29 @@ ours_pid=${pids[-1]}
 start node_exporter 19312 prometheus-node-exporter
 ne_pid=${pids[-1]}
 
-measure() {  # name port pid
-  local name=$1 port=$2 pid=$3 line rps
-  line=$("$timer" 127.0.0.1 "$port" "$pid" "$scrapes")
+# Latency and CPU: both exporters in one timer, in alternating blocks of 100 scrapes (see
+# scrape_latency.cpp), so a slow minute of this VM lands on both. Then wrk, one at a time.
+block=100
+mapfile -t timed < <("$timer" "$scrapes" "$block" "127.0.0.1:19311:$ours_pid" "127.0.0.1:19312:$ne_pid")
+[ "${#timed[@]}" = 2 ] || { echo "scrape_latency failed" >&2; exit 1; }
+
+load() {  # name port pid timed-line
+  local name=$1 port=$2 pid=$3 line=$4 rps rss_after
   rps=$(wrk -c8 -t2 -d"${wrk_secs}s" "http://127.0.0.1:$port/metrics" | awk '/Requests\/sec/ {print $2}')
   # RSS after the load, too: the higher of the two is what the host pays.
-  local rss_after
   rss_after=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
   echo "$name $line rps=$rps rss_after_load_mib=$rss_after"
 }
 
 {
-  measure xmppwatch_exporter 19311 "$ours_pid"
-  measure node_exporter 19312 "$ne_pid"
+  load xmppwatch_exporter 19311 "$ours_pid" "${timed[0]}"
+  load node_exporter 19312 "$ne_pid" "${timed[1]}"
 } >"$tmp/raw.txt"
 
 mkdir -p "$here/results"
 out="$here/results/exporters${XMPPWATCH_BENCH_COLLECTORS:+-custom}.md"
 {
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $scrapes sequential scrapes (new connection each),"
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $scrapes scrapes of each (new connection each, blocks of $block taking turns),"
   echo "wrk -c8 -t2 for ${wrk_secs}s; collectors: ${collectors[*]}; node_exporter $(prometheus-node-exporter --version 2>&1 | awk 'NR==1 {print $3}')."
   echo
   echo "| exporter | p50 ms | p99 ms | CPU ms/scrape | req/s (wrk -c8) | RSS MiB (idle / after load) | series |"
