@@ -36,6 +36,27 @@ ParseOutcome ParseFlags(int argc, char** argv) {
   app.add_option("--path.rootfs", cfg.paths.rootfs, "rootfs mountpoint")->capture_default_str();
   app.add_option("--path.udev.data", cfg.paths.udev_data, "udev data path")->capture_default_str();
 
+  app.add_option("--lb-agent.listen-address", cfg.lb_agent_address,
+                 "Serve HAProxy's agent-check here (host:port): 'up' while a write through ejabberd's SQL pool "
+                 "succeeds, else 'down #reason'. Off when empty")
+      ->group("Load balancer agent");
+  app.add_option("--lb-agent.ejabberd-api-url", cfg.lb_agent_api_url, "This node's mod_http_api base URL")
+      ->capture_default_str()
+      ->group("Load balancer agent");
+  app.add_option("--lb-agent.domain", cfg.lb_agent_domain, "XMPP domain (vhost) of the check account")
+      ->group("Load balancer agent");
+  app.add_option("--lb-agent.user", cfg.lb_agent_user, "Account whose last-activity row the check writes")
+      ->capture_default_str()
+      ->group("Load balancer agent");
+  app.add_option("--lb-agent.interval", cfg.lb_agent_interval, "Seconds between checks")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 60.0))
+      ->group("Load balancer agent");
+  app.add_option("--lb-agent.timeout", cfg.lb_agent_timeout, "Seconds a check may take before it counts as failed")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 60.0))
+      ->group("Load balancer agent");
+
   bool disable_defaults = false;
   app.add_flag("--collector.disable-defaults", disable_defaults,
                "Enable only the collectors given explicitly with --collector.<name>");
@@ -65,6 +86,10 @@ ParseOutcome ParseFlags(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return {std::nullopt, code == 0 ? 0 : 1};
+  }
+  if (!cfg.lb_agent_address.empty() && cfg.lb_agent_domain.empty()) {
+    std::cerr << "--lb-agent.domain is required with --lb-agent.listen-address\n";
+    return {std::nullopt, 1};
   }
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const bool explicit_flag = switches[i]->count() > 0;

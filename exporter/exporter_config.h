@@ -20,6 +20,13 @@ struct ExporterConfig {
   Paths paths;
   std::vector<std::string> enabled_collectors;  // sorted
   std::map<std::string, std::string> collector_options;
+  // HAProxy agent-check (lb_agent/lb_agent.h); off while the address is empty.
+  std::string lb_agent_address;
+  std::string lb_agent_api_url = "http://127.0.0.1:5280/api";
+  std::string lb_agent_domain;
+  std::string lb_agent_user = "xmppwatch-lb-agent";
+  double lb_agent_interval = 0.25;
+  double lb_agent_timeout = 1.0;
 };
 
 // Parses argv. Returns the config, or an exit code when the program should stop now

@@ -6,6 +6,7 @@
 
 #include "exporter_config.h"
 #include "http_server.h"
+#include "lb_agent/lb_agent.h"
 #include "log.h"
 #include "node_scraper.h"
 #include "self_metrics.h"
@@ -22,6 +23,13 @@ std::string LandingPage(const std::string& telemetry_path) {
 }
 
 int Run(const ExporterConfig& cfg) {
+  // Block the stop signals before any thread starts (every thread inherits the mask), then
+  // wait for one at the end: a SIGTERM can no longer land on a worker mid-write.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   xw::log::SetLevel(xw::log::ParseLevel(cfg.log_level));
   xw::HttpServerOptions options;
   options.address = xw::ParseListenAddress(cfg.listen_address);
@@ -36,11 +44,24 @@ int Run(const ExporterConfig& cfg) {
   for (const auto& c : cfg.enabled_collectors) enabled += (enabled.empty() ? "" : ",") + c;
   xw::log::Info("starting xmppwatch_exporter", {{"version", XMPPWATCH_VERSION}, {"collectors", enabled}});
 
+  std::unique_ptr<xw::exporter::LbAgent> agent;
+  if (!cfg.lb_agent_address.empty()) {
+    xw::exporter::LbAgentOptions a;
+    a.address = xw::ParseListenAddress(cfg.lb_agent_address);
+    a.api_url = cfg.lb_agent_api_url;
+    a.domain = cfg.lb_agent_domain;
+    a.user = cfg.lb_agent_user;
+    a.interval = std::chrono::milliseconds(static_cast<long>(cfg.lb_agent_interval * 1000));
+    a.timeout = std::chrono::milliseconds(static_cast<long>(cfg.lb_agent_timeout * 1000));
+    agent = std::make_unique<xw::exporter::LbAgent>(std::move(a));
+  }
+
   xw::HttpServer server(options);
-  server.Handle(cfg.telemetry_path, [&scraper, &self_metrics](const xw::HttpRequest&) {
+  server.Handle(cfg.telemetry_path, [&scraper, &self_metrics, &agent](const xw::HttpRequest&) {
     std::string body;
     body.reserve(32 * 1024);
     scraper.AppendText(body);
+    if (agent) xw::AppendTextFormat(body, agent->Collect());
     xw::AppendTextFormat(body, self_metrics.Collect());
     return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body)};
   });
@@ -50,12 +71,6 @@ int Run(const ExporterConfig& cfg) {
     });
   }
 
-  // Block the stop signals in every thread, then wait for one here.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   server.Start();
   int sig = 0;
   sigwait(&stop_signals, &sig);

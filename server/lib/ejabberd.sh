@@ -36,7 +36,10 @@ ej_render() {
     NODE_INDEX="$n" NODE_NAME="$(ej_node "$comp")" NODE_IP="$ip" CONF_DIR="$dir/conf" \
     PID_FILE="$dir/ejabberd.pid" EPMD_ADDRESS="$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
   # The cookie goes in an args file, not on the command line where ps would show it.
-  render "$TEMPLATE_DIR/vm.args" "$dir/conf/vm.args" COOKIE="$(secret erlang.cookie)"
+  # The cluster link leaves from this host's own address, as between real hosts (a partition
+  # can then cut it by address: server/stack fault partition).
+  render "$TEMPLATE_DIR/vm.args" "$dir/conf/vm.args" COOKIE="$(secret erlang.cookie)" \
+    NODE_IP_TUPLE="{${ip//./,}}"
   cp /etc/ejabberd/inetrc "$dir/conf/inetrc"
   chown -R ejabberd:ejabberd "$dir"
   chmod 700 "$dir" "$dir/conf"

@@ -188,6 +188,9 @@ exporter_start() {
         --collector.mysql.credentials-file="$SECRETS_DIR/mariadb-exporter.cnf"
         # Every 50 ms, so the lag it measures is good to well under 100 ms.
         --collector.mysql.heartbeat-interval=0.05
+        # HAProxy's agent-check: "down" while ejabberd cannot write to its database.
+        --lb-agent.listen-address="$ip:9101" --lb-agent.ejabberd-api-url="http://$ip:5280/api"
+        --lb-agent.domain="$DOMAIN"
       ) ;;
   esac
   # Extra flags for experiments, without editing this file.

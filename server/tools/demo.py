@@ -11,8 +11,8 @@ import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "stack"))
-import stacklib as s  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "validate"))
+import xmppstack as s  # noqa: E402
 
 timeline = []
 

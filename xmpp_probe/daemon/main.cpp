@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   check_cmd->add_flag("-v,--verbose", check.verbose, "Also print the probe's metrics");
 
   xp::DrillOptions drill;
-  auto* drill_cmd = app.add_subcommand("drill", "Kill the primary node via the launcher, measure, restart, report");
+  auto* drill_cmd = app.add_subcommand("drill", "Inject a fault via the launcher under live sessions, measure, undo it, report");
   AddCommon(*drill_cmd, drill.common);
   drill_cmd->add_option("--module", drill.module, "Failover module")->capture_default_str();
   drill_cmd->add_option("--target", drill.target, "host:port of the load balancer (default: the module's)");
@@ -52,8 +52,15 @@ int main(int argc, char** argv) {
   drill_cmd->add_option("--warmup", drill.warmup, "Seconds of steady state before the kill")->capture_default_str();
   drill_cmd->add_option("--max-outage", drill.max_outage, "Give up waiting for recovery after this")->capture_default_str();
   drill_cmd->add_option("--settle", drill.settle, "Seconds to wait after recovery and after restart")->capture_default_str();
-  drill_cmd->add_option("--restart-after", drill.restart_after,
-                        "Restart the victim this many seconds after the kill even if not recovered (e.g. haproxy)");
+  drill_cmd->add_option("--fault", drill.fault, "Launcher arguments that inject the fault (default: kill VICTIM SIGNAL)");
+  drill_cmd->add_option("--restore", drill.restore, "Launcher arguments that undo it (default: start VICTIM)");
+  drill_cmd->add_option("--signal", drill.signal, "Signal for the default fault (KILL, STOP, TERM)")->capture_default_str();
+  drill_cmd->add_option("--restore-after,--restart-after", drill.restore_after,
+                        "Undo the fault this many seconds after it, recovered or not (0: once recovered)");
+  drill_cmd->add_option("--after-restore", drill.after_restore,
+                        "Seconds of traffic kept after the fault is undone (failback cost)")->capture_default_str();
+  drill_cmd->add_flag("--restore-on-stdin", drill.restore_on_stdin,
+                     "Also undo the fault when a line 'restore' arrives on standard input");
   drill_cmd->add_flag("--json", drill.json, "Print the report as one JSON object");
 
   xp::LoadOptions load;

@@ -33,12 +33,26 @@ struct DrillOptions {
   std::string target;
   std::string stack = "server/stack";  // the launcher
   std::string victim = "ej1";
+  // Launcher arguments that inject the fault and undo it; empty: "kill VICTIM SIGNAL" and
+  // "start VICTIM". The fault matrix (server/stack validate) passes its own, e.g.
+  // "fault partition on" / "fault partition off".
+  std::string fault;
+  std::string restore;
+  std::string signal = "KILL";
   double warmup = 3, max_outage = 30, settle = 3;
-  double restart_after = 0;  // > 0: restart the victim this long after the kill, recovered or not
+  // > 0: undo the fault this long after injecting it, recovered or not (a hang held for 20 s,
+  // a database kept down long enough for its alert, a load balancer that must come back).
+  double restore_after = 0;
+  // Traffic kept running after the fault is undone, so a failback's cost is counted too.
+  double after_restore = 0;
+  // Also undo the fault as soon as a line "restore" arrives on standard input: the fault
+  // matrix holds a fault until the alerts it expects have fired, which no fixed hold knows.
+  bool restore_on_stdin = false;
   bool json = false;
 };
-// Kills the primary through the launcher, measures, restarts it, prints the report.
-// Returns 0 when the service came back and no acknowledged message was lost.
+// Injects a fault through the launcher under two live sessions exchanging numbered messages,
+// measures, undoes it, prints the report. Returns 0 when the service came back and no
+// acknowledged message was lost. With --victim none it only measures (a baseline).
 int Drill(const DrillOptions& opts);
 
 }  // namespace xp

@@ -202,6 +202,12 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          // hands messages to any other online resource of that account, such as the daemon's.
          "  drill:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
          acct("account", "alice", "      resource: drill-tx\n") + acct("peer", "bob", "      resource: drill-rx\n") +
+         "    failover:\n      interval: 100ms\n"
+         // The same with the receiver on node 2 directly: every message crosses the cluster
+         // (the fault matrix's cross-node latency and its partition).
+         "  drill_crossnode:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "alice", "      resource: drill-tx\n") +
+         acct("peer", "bob", "      resource: drill-rx\n      target: 127.0.0.3:5222\n") +
          "    failover:\n      interval: 100ms\n";
 }
 
