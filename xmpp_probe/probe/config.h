@@ -38,6 +38,10 @@ struct FailoverOptions {
   std::chrono::milliseconds backoff_max{2000};
   std::chrono::milliseconds delayed_after{1000};  // a message slower than this counts as delayed
   bool resume = true;
+  // How long a resumption may take before the session gives it up and logs in afresh, as a
+  // client would: resuming a session that lived on a hung node waits until that node resumes
+  // or the cluster declares it down (net_ticktime), which the fault matrix measured at 20 s.
+  std::chrono::milliseconds resume_timeout{2000};
   bool continuous = false;  // run in the daemon all the time, feeding /metrics
 };
 

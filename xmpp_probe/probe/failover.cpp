@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "log.h"
 #include "probe/modules.h"
 
 namespace xp {
@@ -115,10 +116,19 @@ class FailoverRunner::Session {
       bool resumed = false;
       if (opt.resume && client_.sm().enabled && !client_.sm().id.empty()) {
         try {
-          client_.Resume(d);
+          client_.Resume(std::min(d, Clock::now() + opt.resume_timeout));
           resumed = true;
         } catch (const ProbeError& e) {
-          if (e.outcome() != Outcome::kResumeFailed) throw;
+          if (e.outcome() == Outcome::kTimeout && Clock::now() < d) {
+            // The server is still waiting on the node that held the session: give the
+            // resumption up and log in afresh on a new stream, as a client would.
+            xw::log::Debug("failover resume timed out, logging in afresh", {{"session", name_}});
+            client_.Close(Clock::now());
+            client_.Connect(d);
+            client_.Authenticate(d);
+          } else if (e.outcome() != Outcome::kResumeFailed) {
+            throw;
+          }
         }
       }
       if (!resumed) {
@@ -144,6 +154,10 @@ class FailoverRunner::Session {
       return true;
     } catch (const ProbeError& e) {
       client_.Close(Clock::now());
+      // Which attempt failed how, and after how long: what tells a slow failover's cause.
+      xw::log::Debug("failover reconnect attempt failed",
+                     {{"session", name_}, {"outcome", std::string(OutcomeName(e.outcome()))}, {"err", e.what()},
+                      {"attempt_seconds", std::to_string(std::chrono::duration<double>(Clock::now() - (d - runner_.module_.timeout)).count())}});
       {
         std::lock_guard lock(runner_.mu_);
         runner_.stats_.last_error = name_ + ": " + std::string(OutcomeName(e.outcome())) + ": " + e.what();
