@@ -73,7 +73,9 @@ LbAgent::LbAgent(LbAgentOptions options) : options_(std::move(options)) {
   listen_fd_ = Listen(options_.address, port_).release();
   checker_ = std::thread([this] { CheckLoop(); });
   server_ = std::thread([this] { ServeLoop(); });
-  log::Info("lb agent listening", {{"address", options_.address.ToString()}, {"api", options_.api_url}});
+  ListenAddress bound = options_.address;
+  bound.port = port_;
+  log::Info("lb agent listening", {{"address", bound.ToString()}, {"api", options_.api_url}});
 }
 
 LbAgent::~LbAgent() {

@@ -75,42 +75,50 @@ def _lb_down(state):
     return state.startswith("DOWN") or state.startswith("MAINT")
 
 
-class StackWatcher(threading.Thread):
-    """Polls HAProxy's server states every 50 ms and the whole stack's health every 0.5 s,
+class StackWatcher:
+    """Polls HAProxy's server states every 50 ms and the whole stack's health every 0.5 s, on
+    two threads (a health check can wait seconds on a hung node; the balancer's view must not),
     recording when each changed (wall-clock time, to line up with the drill's report)."""
 
     def __init__(self):
-        super().__init__(daemon=True)
         self.lb = []       # (time, {"ej1": "UP", ...}) at each change
         self.health = []   # (time, bool) at each change
         self._halt = threading.Event()
+        self._threads = [threading.Thread(target=self._poll_lb, daemon=True),
+                         threading.Thread(target=self._poll_health, daemon=True)]
 
-    def run(self):
-        last_lb = last_health = None
-        next_health = 0.0
+    def start(self):
+        for t in self._threads:
+            t.start()
+
+    def _poll_lb(self):
+        last = None
         while not self._halt.is_set():
-            now = time.time()
             try:
                 servers = s.haproxy_servers()
             except Exception:  # noqa: BLE001 - HAProxy itself may be the victim
                 servers = {"haproxy": "unreachable"}
-            if servers != last_lb:
-                self.lb.append((now, servers))
-                last_lb = servers
-            if now >= next_health:
-                try:
-                    healthy = bool(s.stack_healthy())
-                except Exception:  # noqa: BLE001 - a component down is what is being measured
-                    healthy = False
-                if healthy != last_health:
-                    self.health.append((time.time(), healthy))
-                    last_health = healthy
-                next_health = now + 0.5
+            if servers != last:
+                self.lb.append((time.time(), servers))
+                last = servers
             self._halt.wait(0.05)
+
+    def _poll_health(self):
+        last = None
+        while not self._halt.is_set():
+            try:
+                healthy = bool(s.stack_healthy())
+            except Exception:  # noqa: BLE001 - a component down is what is being measured
+                healthy = False
+            if healthy != last:
+                self.health.append((time.time(), healthy))
+                last = healthy
+            self._halt.wait(0.5)
 
     def stop(self):
         self._halt.set()
-        self.join(5)
+        for t in self._threads:
+            t.join(5)
 
     def lb_down_after(self, t0, server="ej1"):
         """Seconds from t0 until HAProxy marked `server` down (None if it never did)."""

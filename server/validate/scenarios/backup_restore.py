@@ -45,7 +45,8 @@ def run(row, ctx):
     s.sql(1, "; ".join(stmts))
     s.wait_for("the rows on mariadb2", lambda: _digest(2, tag) == _digest(1, tag), 15)
     before = _digest(1, tag)
-    row.sent = 3 * USERS
+    row.sent = row.acked = 3 * USERS
+    row.duplicated = 0
     out = s.stack("backup", timeout=300).stdout.strip().splitlines()
     dump = out[-1] if out else ""
     row.check("backup written", os.path.isfile(dump), dump)
