@@ -253,6 +253,10 @@ def drill(row, watcher, alerts, *, fault=None, restore=None, module="drill", hol
         row.check("fault undone", rep["restore_rc"] == 0, f"exit {rep['restore_rc']}")
         row.detection_s = watcher.lb_down_after(rep["fault_at"])
         row.alerts = alerts.fired_after(rep["fault_at"])
+    if rep["delayed"]:
+        row.note(f"{rep['delayed']} message(s) delayed over 1 s (slowest {rep['delivery_max_seconds']:.1f} s)")
+    if rep["resent"]:
+        row.note(f"{rep['resent']} resent after a fresh login")
     row.check("sessions up after the fault", rep["recovered"])
     row.check("no acknowledged message lost", rep["lost"] == 0, f"{rep['lost']} lost of {rep['acked']} acknowledged")
     return rep

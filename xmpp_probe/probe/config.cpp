@@ -67,7 +67,7 @@ std::chrono::milliseconds DurationOr(const YAML::Node& n, std::chrono::milliseco
 }
 
 FailoverOptions ParseFailover(const YAML::Node& n, const std::string& where) {
-  CheckKeys(n, {"interval", "ping_timeout", "backoff_initial", "backoff_max", "delayed_after", "resume", "resume_timeout", "continuous"},
+  CheckKeys(n, {"interval", "ping_timeout", "backoff_initial", "backoff_max", "delayed_after", "resume", "resume_timeout", "lost_after", "continuous"},
             where);
   FailoverOptions f;
   f.interval = DurationOr(n["interval"], f.interval, where + ".interval");
@@ -77,6 +77,7 @@ FailoverOptions ParseFailover(const YAML::Node& n, const std::string& where) {
   f.delayed_after = DurationOr(n["delayed_after"], f.delayed_after, where + ".delayed_after");
   f.resume = n["resume"].as<bool>(true);
   f.resume_timeout = DurationOr(n["resume_timeout"], f.resume_timeout, where + ".resume_timeout");
+  f.lost_after = DurationOr(n["lost_after"], f.lost_after, where + ".lost_after");
   f.continuous = n["continuous"].as<bool>(false);
   if (f.interval.count() < 10) Bad(where, "interval below 10ms");
   return f;

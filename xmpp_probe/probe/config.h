@@ -42,6 +42,9 @@ struct FailoverOptions {
   // client would: resuming a session that lived on a hung node waits until that node resumes
   // or the cluster declares it down (net_ticktime), which the fault matrix measured at 20 s.
   std::chrono::milliseconds resume_timeout{2000};
+  // A message not delivered this long after it was sent counts as lost (continuous mode; the
+  // drill waits until it ends instead, so a late message counts as delayed, not lost).
+  std::chrono::milliseconds lost_after{30000};
   bool continuous = false;  // run in the daemon all the time, feeding /metrics
 };
 

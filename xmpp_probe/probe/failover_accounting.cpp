@@ -14,7 +14,6 @@ std::int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
 }
 
-constexpr auto kLostAfter = std::chrono::seconds(30);  // continuous mode: give up waiting then
 constexpr auto kForgetAfter = std::chrono::seconds(10);
 constexpr std::size_t kKeepOutages = 100;
 constexpr std::size_t kKeepDelays = 2000;
@@ -63,7 +62,7 @@ void FailoverRunner::SenderFreshLogin(XmppClient& /*client*/, Deadline /*deadlin
   ++sender_epoch_;
   resend_.clear();
   for (const auto& [n, m] : messages_) {
-    if (!m.receipt && Clock::now() - m.first_sent < kLostAfter) resend_.push_back(n);
+    if (!m.receipt && Clock::now() - m.first_sent < module_.failover.lost_after) resend_.push_back(n);
   }
   resend_after_login_ = receiver_logins_ + (stats_.receiver_up ? 0 : 1);
 }
@@ -157,10 +156,10 @@ void FailoverRunner::Settle(bool final_pass) {
   for (auto it = messages_.begin(); it != messages_.end();) {
     const Message& m = it->second;
     auto age = now - m.first_sent;
-    if (m.received == 0 && (final_pass || age > kLostAfter)) {
+    if (m.received == 0 && (final_pass || age > module_.failover.lost_after)) {
       ++(m.acked ? stats_.lost : stats_.unconfirmed);
       it = messages_.erase(it);
-    } else if (m.received > 0 && age > ((m.acked && m.receipt) ? kForgetAfter : kLostAfter)) {
+    } else if (m.received > 0 && age > ((m.acked && m.receipt) ? kForgetAfter : module_.failover.lost_after)) {
       it = messages_.erase(it);
     } else {
       ++it;
