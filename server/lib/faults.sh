@@ -89,7 +89,14 @@ disk_full_off() {
   data=$(mariadb_dir mariadb1)/data
   rm -f "$DISK_MNT/filler"
   if mountpoint -q "$data"; then
-    # Space is back: MariaDB resumes on its own. Now move the data home again.
+    # Space is back: MariaDB resumes on its own (it retries a full disk once a minute), and
+    # the load balancer's agent sees writes succeed again. That is the recovery to measure;
+    # only then is the data moved home again.
+    local t0
+    t0=$(now_ms)
+    if is_running mariadb1 && wait_until 90 "mariadb1 to take writes again" haproxy_server_up ej1; then
+      log "fault: mariadb1 takes writes again $(( $(now_ms) - t0 )) ms after space was freed"
+    fi
     stop_component mariadb1
     umount "$data" || die "fault disk-full off: cannot unmount $data"
     rsync_back "$DISK_MNT/data/" "$data/"

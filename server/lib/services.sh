@@ -75,6 +75,8 @@ haproxy_healthy() {
   done
 }
 
+haproxy_server_up() { [[ " $(haproxy_servers) " == *" $1=UP "* ]]; }
+
 # "ej1=UP ej2=UP" from HAProxy's CSV stats.
 haproxy_servers() {
   curl -fsS --max-time 2 "http://$PROXY_IP:8404/stats;csv" 2>/dev/null |

@@ -26,5 +26,9 @@ def run(row, ctx):
         tail = f.read()
     clear = [ln.strip() for ln in tail.splitlines() if "Disk full" in ln or "errno: 28" in ln or "No space" in ln]
     row.check("MariaDB logs why writes stop", bool(clear), clear[0][-160:] if clear else "nothing in error.log")
+    with open(os.path.join(s.RUN_DIR, "validate", f"{NAME}-drill.log")) as f:
+        resumed = [ln.split("after space")[0].split()[-2] for ln in f if "takes writes again" in ln]
+    row.check("writes resume by themselves once space is freed", bool(resumed),
+              f"after {int(resumed[0]) / 1000:.1f} s" if resumed else "not within 90 s")
     recovery(row, ctx.watcher, rep["restore_at"], timeout=180)
     row.check("replication running both ways after space is freed", s.replication_ok(1) and s.replication_ok(2))
