@@ -149,7 +149,16 @@ cmd_restore() {
   for comp in ejabberd2 ejabberd1; do
     if is_running "$comp"; then was_running+=("$comp"); stop_component "$comp"; fi
   done
-  log "restore: ejabberd stopped; loading $file into mariadb1"
+  # Master-master: a write the peer took just before its ejabberd stopped may still be on its
+  # way to mariadb1. Applied during the load it would hit a table the dump has just dropped
+  # (seen: "Table 'ejabberd.archive' doesn't exist", replication stopped), so mariadb1 first
+  # catches up with everything mariadb2 has.
+  read -r bin pos _ < <(mdb mariadb2 -e 'SHOW MASTER STATUS')
+  waited=$(mdb mariadb1 -e "SELECT MASTER_POS_WAIT('$bin', $pos, 60)")
+  case $waited in
+    '' | NULL | -1) die "restore: mariadb1 did not catch up with mariadb2 before the restore (MASTER_POS_WAIT: ${waited:-none}); ejabberd left stopped" ;;
+  esac
+  log "restore: ejabberd stopped, mariadb1 caught up with mariadb2; loading $file into mariadb1"
   gzip -dc "$file" | mdb mariadb1 || die "restore: loading $file failed (ejabberd left stopped; server/stack up restarts it)"
   read -r bin pos _ < <(mdb mariadb1 -e 'SHOW MASTER STATUS')
   waited=$(mdb mariadb2 -e "SELECT MASTER_POS_WAIT('$bin', $pos, 120)")

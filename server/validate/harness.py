@@ -183,12 +183,23 @@ class AlertWatcher(threading.Thread):
         return [{"name": n, "after_s": round(t - t0, 1)} for n, t in sorted(first.items(), key=lambda i: i[1])]
 
 
+PROMETHEUS = os.environ.get("XMPPWATCH_PROMETHEUS_URL", "http://127.0.0.1:9090")
+
+
+def prometheus_alerts():
+    """Alerts Prometheus holds, pending ones included (Alertmanager only sees firing ones)."""
+    with urllib.request.urlopen(f"{PROMETHEUS}/api/v1/alerts", timeout=3) as r:
+        return json.loads(r.read().decode())["data"]["alerts"]
+
+
 def wait_alerts_clear(names, timeout=120):
-    """Waits until none of `names` is firing, so a new fault gets a new alert to time."""
+    """Waits until none of `names` is pending or firing in Prometheus, so the fault to come
+    gets a new alert to time (one left pending by the previous scenario would fire during this
+    one, with a start before its fault)."""
     if not names:
         return
     def clear():
-        return not any(a["labels"].get("alertname") in names for a in active_alerts())
+        return not any(a["labels"].get("alertname") in names for a in prometheus_alerts())
     s.wait_for(f"alerts {', '.join(names)} to resolve", clear, timeout, 2.0)
 
 
@@ -211,6 +222,11 @@ def drill(row, watcher, alerts, *, fault=None, restore=None, module="drill", hol
                  "--max-outage", str(limit + 60)]
         if wait_for_alerts:
             args.append("--restore-on-stdin")
+    # Alerts already pending or firing now belong to an earlier fault: not this row's.
+    try:
+        before = {a["labels"].get("alertname") for a in prometheus_alerts()}
+    except Exception:  # noqa: BLE001 - Prometheus down: nothing to exclude
+        before = set()
     log_path = os.path.join(s.RUN_DIR, "validate", f"{row.scenario}-drill.log")
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     fault_at = [None]
@@ -252,7 +268,9 @@ def drill(row, watcher, alerts, *, fault=None, restore=None, module="drill", hol
         row.check("fault injected", rep["fault_rc"] == 0, f"exit {rep['fault_rc']}")
         row.check("fault undone", rep["restore_rc"] == 0, f"exit {rep['restore_rc']}")
         row.detection_s = watcher.lb_down_after(rep["fault_at"])
-        row.alerts = alerts.fired_after(rep["fault_at"])
+        row.alerts = [a for a in alerts.fired_after(rep["fault_at"]) if a["name"] not in before]
+        if before:
+            row.note("already active before the fault, not counted: " + ", ".join(sorted(before)))
     if rep["delayed"]:
         row.note(f"{rep['delayed']} message(s) delayed over 1 s (slowest {rep['delivery_max_seconds']:.1f} s)")
     if rep["resent"]:

@@ -42,6 +42,7 @@ struct FailoverStats {
   std::string last_error;  // most recent connection failure, for operators
   std::vector<Outage> outages;  // newest last, bounded
   std::vector<double> delays;   // send -> receive seconds of recent messages (bounded)
+  double max_delay = 0;         // the slowest delivery of the whole run
 };
 
 class FailoverRunner {

@@ -1,5 +1,6 @@
 // Message accounting for the failover module: which numbered messages the server
 // acknowledged, which arrived, twice, late, or never.
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <sstream>
@@ -146,6 +147,7 @@ void FailoverRunner::OnStanza(const Element& e, bool at_sender) {
   }
   ++stats_.received;
   if (delay > std::chrono::duration<double>(module_.failover.delayed_after).count()) ++stats_.delayed;
+  stats_.max_delay = std::max(stats_.max_delay, delay);
   stats_.delays.push_back(delay);
   if (stats_.delays.size() > kKeepDelays) stats_.delays.erase(stats_.delays.begin());
 }
