@@ -165,7 +165,8 @@ std::vector<prometheus::MetricFamily> LbAgent::Collect() const {
                   "1 when this node's last check (a write through ejabberd's SQL pool) succeeded: what the load "
                   "balancer's agent-check is told.")
                 .Add(up ? 1 : 0));
-  Emit(out, Gauge("xmppwatch_lb_agent_check_duration_seconds", "Duration of the last agent check.").Add(last_duration_));
+  Emit(out,
+       Gauge("xmppwatch_lb_agent_check_duration_seconds", "Duration of the last agent check.").Add(last_duration_));
   Emit(out, Counter("xmppwatch_lb_agent_checks_total", "Agent checks run, by result.")
                 .Add(checks_ok_, {{"result", "ok"}})
                 .Add(checks_failed_, {{"result", "error"}}));

@@ -136,8 +136,18 @@ backup_textfile() {
 # replication instead of a second, conflicting load. ejabberd is stopped meanwhile: a write
 # on node 2 into a table that node 1 is dropping and re-creating stops node 1's SQL thread
 # (seen in testing: error 1146 on ejabberd.archive). Restoring is an outage; say so.
+# caught_up FROM TO SECONDS: waits until TO has applied everything FROM has written so far.
+caught_up() {
+  local bin pos waited
+  read -r bin pos _ < <(mdb "$1" -e 'SHOW MASTER STATUS')
+  waited=$(mdb "$2" -e "SELECT MASTER_POS_WAIT('$bin', $pos, $3)")
+  case $waited in
+    '' | NULL | -1) log "$2 has not applied $1's binlog up to $bin:$pos (MASTER_POS_WAIT: ${waited:-none})"; return 1 ;;
+  esac
+}
+
 cmd_restore() {
-  local file=${1:-} comp was_running=() bin pos waited
+  local file=${1:-} comp was_running=()
   [ -n "$file" ] || die "usage: server/stack restore FILE.sql.gz"
   [ -r "$file" ] || die "restore: cannot read $file"
   gzip -t "$file" 2>/dev/null || die "restore: $file is not a valid gzip file"
@@ -153,18 +163,11 @@ cmd_restore() {
   # way to mariadb1. Applied during the load it would hit a table the dump has just dropped
   # (seen: "Table 'ejabberd.archive' doesn't exist", replication stopped), so mariadb1 first
   # catches up with everything mariadb2 has.
-  read -r bin pos _ < <(mdb mariadb2 -e 'SHOW MASTER STATUS')
-  waited=$(mdb mariadb1 -e "SELECT MASTER_POS_WAIT('$bin', $pos, 60)")
-  case $waited in
-    '' | NULL | -1) die "restore: mariadb1 did not catch up with mariadb2 before the restore (MASTER_POS_WAIT: ${waited:-none}); ejabberd left stopped" ;;
-  esac
+  caught_up mariadb2 mariadb1 60 ||
+    die "restore: mariadb1 did not catch up with mariadb2 before the restore; ejabberd left stopped"
   log "restore: ejabberd stopped, mariadb1 caught up with mariadb2; loading $file into mariadb1"
   gzip -dc "$file" | mdb mariadb1 || die "restore: loading $file failed (ejabberd left stopped; server/stack up restarts it)"
-  read -r bin pos _ < <(mdb mariadb1 -e 'SHOW MASTER STATUS')
-  waited=$(mdb mariadb2 -e "SELECT MASTER_POS_WAIT('$bin', $pos, 120)")
-  case $waited in
-    '' | NULL | -1) die "restore: mariadb2 did not apply the restore (MASTER_POS_WAIT: ${waited:-none})" ;;
-  esac
+  caught_up mariadb1 mariadb2 120 || die "restore: mariadb2 did not apply the restore"
   log "restore: mariadb2 applied the restore by replication"
   for comp in ejabberd1 ejabberd2; do
     if [[ " ${was_running[*]} " == *" $comp "* ]]; then bring_up "$comp"; fi

@@ -67,7 +67,10 @@ for vm in "$vm2" "$vm3"; do
     printf ' --collector.ejabberd_auth --collector.ejabberd_auth.log-file=/var/log/ejabberd/ejabberd.log'
     printf ' --collector.mysql --collector.mysql.address=127.0.0.1:3306'
     printf ' --collector.mysql.credentials-file=/etc/xmppwatch/mariadb-exporter.cnf'
-    printf ' --collector.textfile.directory=/var/lib/xmppwatch/textfile"\n'
+    printf ' --collector.textfile.directory=/var/lib/xmppwatch/textfile'
+    # HAProxy on VM1 asks this agent whether the node can write to its database (port 9101).
+    printf ' --lb-agent.listen-address=%s:9101 --lb-agent.ejabberd-api-url=http://127.0.0.1:5280/api' "$ip"
+    printf ' --lb-agent.domain=%s"\n' "$DOMAIN"
   } >"$vm/etc/default/xmppwatch-exporter"
 done
 chmod 640 "$vm2/etc/ejabberd/ejabberd.yml" "$vm3/etc/ejabberd/ejabberd.yml"

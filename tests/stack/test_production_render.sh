@@ -24,6 +24,9 @@ for flag in collector.ejabberd.api-url=http://127.0.0.1:5280/api collector.mysql
   check grep -q -- "--$flag" "$out/vm2-xmpp1/etc/default/xmppwatch-exporter"
 done
 check grep -q -- '--collector.service.names=haproxy=haproxy' "$out/vm1-proxy/etc/default/xmppwatch-exporter"
+# The load balancer's agent-check has an agent to ask on each chat host's LAN address.
+check grep -q -- '--lb-agent.listen-address=192.168.10.3:9101' "$out/vm2-xmpp1/etc/default/xmppwatch-exporter"
+check grep -q -- 'agent-check agent-port 9101' "$out/vm1-proxy/etc/haproxy/haproxy.cfg"
 left=$(grep -rhoE '@[A-Z][A-Z0-9_]*@' "$out" | sort -u | tr '\n' ' ' || true)
 if [ -n "$left" ]; then echo "FAIL: placeholders left: $left"; fail=$((fail + 1)); else echo "ok: no placeholder left"; passed=$((passed + 1)); fi
 echo "$passed passed, $fail failed"

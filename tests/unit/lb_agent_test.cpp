@@ -1,16 +1,16 @@
 // The load balancer agent (exporter/lb_agent): what it tells HAProxy for each answer of a fake
 // ejabberd API on a 127.0.0.1 port the test opens, including a hung one. The real thing is
 // exercised by the fault matrix (server/stack validate: db-stop, disk-full).
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <mutex>
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -77,8 +77,9 @@ class FakeApi {
 };
 
 std::string Http(int status, const std::string& body) {
-  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) +
+         " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
 }
 
 exporter::LbAgentOptions Options(const std::string& api) {

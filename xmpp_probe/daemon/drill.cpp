@@ -81,7 +81,9 @@ class StdinLines {
   std::string pending_;
 };
 
-void Sleep(double seconds) { std::this_thread::sleep_for(std::chrono::duration<double>(seconds)); }
+void Sleep(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
 
 // Wall-clock seconds: the matrix lines the drill's moments up with HAProxy's and
 // Alertmanager's, which only know wall-clock time.
@@ -108,8 +110,9 @@ void PrintText(const DrillOptions& opts, const std::string& fault, const std::ve
   std::cout << "failover drill: " << fault << " with '" << opts.stack << "' (exit " << t.fault_rc << ")\n";
   for (const auto& o : outages) {
     std::cout << "  " << o.session << (o.session == "sender" ? "  " : "") << " outage " << Fmt(o.duration)
-              << " s, detected after " << Fmt(o.detection) << " s, " << o.reconnect_attempts << " reconnect attempt(s), "
-              << (o.resumed ? "stream resumed" : "fresh login") << ", cause " << o.cause << "\n";
+              << " s, detected after " << Fmt(o.detection) << " s, " << o.reconnect_attempts
+              << " reconnect attempt(s), " << (o.resumed ? "stream resumed" : "fresh login") << ", cause " << o.cause
+              << "\n";
   }
   if (outages.empty()) std::cout << "  no session saw an outage\n";
   std::cout << "  messages: sent " << s.sent << ", acknowledged " << s.acked << ", received " << s.received
@@ -128,19 +131,42 @@ nlohmann::json ToJson(const std::vector<Outage>& outages, const FailoverStats& s
                       double worst, double worst_detect) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& o : outages) {
-    list.push_back({{"session", o.session}, {"outage_seconds", o.duration}, {"detection_seconds", o.detection},
-                    {"reconnect_attempts", o.reconnect_attempts}, {"resumed", o.resumed}, {"cause", o.cause}});
+    list.push_back({{"session", o.session},
+                    {"outage_seconds", o.duration},
+                    {"detection_seconds", o.detection},
+                    {"reconnect_attempts", o.reconnect_attempts},
+                    {"resumed", o.resumed},
+                    {"cause", o.cause}});
   }
-  return {{"kill_rc", t.fault_rc}, {"fault_rc", t.fault_rc}, {"start_rc", t.restore_rc}, {"restore_rc", t.restore_rc},
-          {"recovered", t.recovered}, {"restored", t.restored},
-          {"fault_at", t.fault_unix}, {"restore_at", t.restore_unix}, {"recovered_at", t.recovered_unix},
-          {"outage_seconds", worst}, {"detection_seconds", worst_detect}, {"outages", outages.size()},
-          {"outage_list", list}, {"sent", s.sent}, {"acked", s.acked}, {"received", s.received},
-          {"receipts", s.receipts}, {"resent", s.resent}, {"lost", s.lost}, {"duplicated", s.duplicated},
-          {"delayed", s.delayed}, {"unconfirmed", s.unconfirmed}, {"reconnect_attempts", s.reconnect_attempts},
-          {"resumes", s.resumes}, {"fresh_logins", s.fresh_logins},
-          {"delivery_samples", s.delays.size()}, {"delivery_p50_seconds", Quantile(s.delays, 0.5)},
-          {"delivery_p99_seconds", Quantile(s.delays, 0.99)}, {"delivery_max_seconds", s.max_delay},
+  return {{"kill_rc", t.fault_rc},
+          {"fault_rc", t.fault_rc},
+          {"start_rc", t.restore_rc},
+          {"restore_rc", t.restore_rc},
+          {"recovered", t.recovered},
+          {"restored", t.restored},
+          {"fault_at", t.fault_unix},
+          {"restore_at", t.restore_unix},
+          {"recovered_at", t.recovered_unix},
+          {"outage_seconds", worst},
+          {"detection_seconds", worst_detect},
+          {"outages", outages.size()},
+          {"outage_list", list},
+          {"sent", s.sent},
+          {"acked", s.acked},
+          {"received", s.received},
+          {"receipts", s.receipts},
+          {"resent", s.resent},
+          {"lost", s.lost},
+          {"duplicated", s.duplicated},
+          {"delayed", s.delayed},
+          {"unconfirmed", s.unconfirmed},
+          {"reconnect_attempts", s.reconnect_attempts},
+          {"resumes", s.resumes},
+          {"fresh_logins", s.fresh_logins},
+          {"delivery_samples", s.delays.size()},
+          {"delivery_p50_seconds", Quantile(s.delays, 0.5)},
+          {"delivery_p99_seconds", Quantile(s.delays, 0.99)},
+          {"delivery_max_seconds", s.max_delay},
           {"pass", pass}};
 }
 
@@ -153,7 +179,8 @@ int Drill(const DrillOptions& opts) {
   const bool baseline = opts.victim == "none" && opts.fault.empty();
   std::vector<std::string> fault_cmd{opts.stack};
   std::vector<std::string> restore_cmd{opts.stack};
-  for (const auto& w : opts.fault.empty() ? std::vector<std::string>{"kill", opts.victim, opts.signal} : Words(opts.fault)) {
+  for (const auto& w :
+       opts.fault.empty() ? std::vector<std::string>{"kill", opts.victim, opts.signal} : Words(opts.fault)) {
     fault_cmd.push_back(w);
   }
   for (const auto& w : opts.restore.empty() ? std::vector<std::string>{"start", opts.victim} : Words(opts.restore)) {
@@ -166,7 +193,8 @@ int Drill(const DrillOptions& opts) {
   // Within a drill a message is lost only if it never arrives before the drill ends: after a
   // partition the cluster link's TCP retransmission has backed off and held messages come
   // through up to twice the partition's length later (measured), which is late, not lost.
-  const double drill_s = opts.warmup + std::max(opts.max_outage, opts.restore_after) + opts.after_restore + 2 * opts.settle;
+  const double drill_s =
+      opts.warmup + std::max(opts.max_outage, opts.restore_after) + opts.after_restore + 2 * opts.settle;
   module.failover.lost_after = std::max<std::chrono::milliseconds>(
       module.failover.lost_after, std::chrono::milliseconds(static_cast<long>((drill_s + 60) * 1000)));
   FailoverRunner runner(module, opts.target);
