@@ -154,7 +154,9 @@ class AlertWatcher(threading.Thread):
 
     def __init__(self):
         super().__init__(daemon=True)
-        self.seen = {}  # (name, fingerprint) -> startsAt
+        # (name, startsAt) of every alert instance seen: an alert that resolves and fires again
+        # keeps its fingerprint but starts anew, and that new start is what a fault caused.
+        self.seen = set()
         self._halt = threading.Event()
         self._lock = threading.Lock()
 
@@ -162,9 +164,8 @@ class AlertWatcher(threading.Thread):
         while not self._halt.is_set():
             try:
                 for a in active_alerts():
-                    key = (a["labels"].get("alertname", "?"), a.get("fingerprint", ""))
                     with self._lock:
-                        self.seen.setdefault(key, _parse_time(a["startsAt"]))
+                        self.seen.add((a["labels"].get("alertname", "?"), _parse_time(a["startsAt"])))
             except Exception:  # noqa: BLE001 - Alertmanager down is reported by the row's alerts being empty
                 pass
             self._halt.wait(1.0)
@@ -177,7 +178,7 @@ class AlertWatcher(threading.Thread):
         """[{"name", "after_s"}] of alerts that started firing after t0, first instance each."""
         first = {}
         with self._lock:
-            for (name, _), started in self.seen.items():
+            for name, started in self.seen:
                 if started >= t0 - 1 and (name not in first or started < first[name]):
                     first[name] = started
         return [{"name": n, "after_s": round(t - t0, 1)} for n, t in sorted(first.items(), key=lambda i: i[1])]
