@@ -245,17 +245,23 @@ def drill(row, watcher, alerts, *, fault=None, restore=None, module="drill", hol
         reader.start()
         deadline = time.monotonic() + limit + warmup + after_restore + 180
         asked = False
-        while p.poll() is None:
-            if time.monotonic() > deadline:
+        try:
+            while p.poll() is None:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"drill did not finish in time (log: {log_path})")
+                if wait_for_alerts and not asked and fault_at[0]:
+                    fired = {a["name"] for a in alerts.fired_after(fault_at[0])}
+                    if set(row.expected_alerts) <= fired and time.time() - fault_at[0] >= min_hold:
+                        p.stdin.write("restore\n")
+                        p.stdin.flush()
+                        asked = True
+                time.sleep(0.25)
+        finally:
+            # Interrupted or out of time: the drill must not undo its fault later on its own,
+            # behind the back of whoever cleans up now.
+            if p.poll() is None:
                 p.kill()
-                raise RuntimeError(f"drill did not finish in time (log: {log_path})")
-            if wait_for_alerts and not asked and fault_at[0]:
-                fired = {a["name"] for a in alerts.fired_after(fault_at[0])}
-                if set(row.expected_alerts) <= fired and time.time() - fault_at[0] >= min_hold:
-                    p.stdin.write("restore\n")
-                    p.stdin.flush()
-                    asked = True
-            time.sleep(0.25)
+                p.wait(10)
         out = p.stdout.read()
         reader.join(5)
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]

@@ -164,6 +164,10 @@ def write_markdown(path, rows, started):
         f.write(before + block + after)
 
 
+def _interrupted(*_):
+    raise KeyboardInterrupt
+
+
 def main():
     ap = argparse.ArgumentParser(prog="server/stack validate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenario", action="append", default=[], metavar="NAME",
@@ -187,7 +191,7 @@ def main():
         print(f"validate: {harness.PROBE} is not built (make build)", file=sys.stderr)
         return 2
     # SIGTERM (a CI timeout) takes the same way out as ^C: faults undone, stack brought back.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupted)
     started = time.time()
     ctx = Context()
     ctx.watcher.start()
