@@ -49,6 +49,13 @@ def run_scenario(mod, ctx):
         harness.wait_alerts_clear(mod.EXPECTED_ALERTS, 180)
         row.started_at = time.time()
         mod.run(row, ctx)
+        # Leave the stack as quiet as it was found: an alert still firing from this fault would
+        # swallow the next fault's notification (Alertmanager repeats a firing alert only after
+        # repeat_interval), in this matrix and in the tests that run after it.
+        try:
+            harness.wait_alerts_clear(mod.EXPECTED_ALERTS, 180)
+        except AssertionError as e:
+            row.check("its alerts resolved after the fault was undone", False, e)
     except Exception as e:  # noqa: BLE001 - one scenario's failure is its row's, the matrix goes on
         row.error = f"{type(e).__name__}: {e}"
         traceback.print_exc()
