@@ -99,7 +99,7 @@ disk_full_off() {
     fi
     stop_component mariadb1
     umount "$data" || die "fault disk-full off: cannot unmount $data"
-    rsync_back "$DISK_MNT/data/" "$data/"
+    copy_back "$DISK_MNT/data/" "$data/"
   fi
   if mountpoint -q "$DISK_MNT"; then umount "$DISK_MNT" || die "fault disk-full off: cannot unmount $DISK_MNT"; fi
   rm -f "$DISK_IMG" "$FAULT_DIR/disk-full"
@@ -108,8 +108,8 @@ disk_full_off() {
   log "fault: disk-full off"
 }
 
-# cp instead of rsync (not installed by default): the image's copy is the newer one.
-rsync_back() {
+# The image's copy is the newer one: it replaces the original data directory's content.
+copy_back() {
   local from=$1 to=$2
   find "$to" -mindepth 1 -delete
   cp -a "$from." "$to"

@@ -25,18 +25,16 @@ async def _run(row):
     try:
         for c in (a1, a2):
             await c.plugin["xep_0280"].enable(timeout=5)
-        token = "vcarbon-rx-" + uuid.uuid4().hex
-        bob.send_message(mto=f"alice@{s.DOMAIN}/vphone-{tag}", mbody=token, mtype="chat")
-        await s.next_message(a1.inbox, _body_is(token), 10)
-        kind, _ = await s.next_message(a2.carbons, lambda i: str(i[1]["carbon_received"]["body"]) == token, 10)
-        row.check("received carbon on the second device", kind == "received")
-        row.delivered += 1
-        token = "vcarbon-tx-" + uuid.uuid4().hex
-        a1.send_message(mto=f"bob@{s.DOMAIN}/vdesk-{tag}", mbody=token, mtype="chat")
-        await s.next_message(bob.inbox, _body_is(token), 10)
-        kind, _ = await s.next_message(a2.carbons, lambda i: str(i[1]["carbon_sent"]["body"]) == token, 10)
-        row.check("sent carbon on the second device", kind == "sent")
-        row.delivered += 1
+        # A received carbon (bob writes to alice's phone) and a sent one (alice's phone writes
+        # to bob): alice's laptop sees both.
+        for kind, sender, receiver, to in (("received", bob, a1, f"alice@{s.DOMAIN}/vphone-{tag}"),
+                                           ("sent", a1, bob, f"bob@{s.DOMAIN}/vdesk-{tag}")):
+            token = f"vcarbon-{kind}-" + uuid.uuid4().hex
+            sender.send_message(mto=to, mbody=token, mtype="chat")
+            await s.next_message(receiver.inbox, _body_is(token), 10)
+            got, _ = await s.next_message(a2.carbons, lambda i, k=kind, t=token: str(i[1][f"carbon_{k}"]["body"]) == t, 10)
+            row.check(f"{kind} carbon on the second device", got == kind)
+            row.delivered += 1
     except AssertionError as e:
         row.check("carbons delivered", False, e)
     finally:
