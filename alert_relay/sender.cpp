@@ -14,8 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "client/outcome.h"
-#include "client/xmpp_client.h"
+#include "xmpp/outcome.h"
+#include "xmpp/xmpp_client.h"
 
 namespace relay {
 namespace {

@@ -1,8 +1,8 @@
 // Google Benchmark: the probe's hot paths in load mode (stream parsing, SCRAM).
 #include <benchmark/benchmark.h>
 
-#include "client/scram.h"
-#include "client/xml_stream.h"
+#include "xmpp/scram.h"
+#include "xmpp/xml_stream.h"
 
 namespace {
 

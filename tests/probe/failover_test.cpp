@@ -8,8 +8,8 @@
 #include <map>
 #include <thread>
 
-#include "client/outcome.h"
-#include "client/xml_stream.h"
+#include "xmpp/outcome.h"
+#include "xmpp/xml_stream.h"
 #include "login_script.h"
 #include "probe/config.h"
 #include "probe/failover.h"

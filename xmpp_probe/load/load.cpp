@@ -13,8 +13,8 @@
 #include <mutex>
 #include <thread>
 
-#include "client/outcome.h"
-#include "client/scram.h"
+#include "xmpp/outcome.h"
+#include "xmpp/scram.h"
 #include "load/load_loop.h"
 #include "probe/config.h"
 

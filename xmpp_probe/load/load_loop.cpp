@@ -13,8 +13,8 @@
 #include <cstdlib>
 #include <random>
 
-#include "client/outcome.h"
-#include "client/scram.h"
+#include "xmpp/outcome.h"
+#include "xmpp/scram.h"
 
 namespace xp {
 

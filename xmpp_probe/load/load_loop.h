@@ -11,8 +11,8 @@
 
 #include <atomic>
 
-#include "client/connection.h"
-#include "client/xml_stream.h"
+#include "xmpp/connection.h"
+#include "xmpp/xml_stream.h"
 
 typedef struct ssl_session_st SSL_SESSION;
 

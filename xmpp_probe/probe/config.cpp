@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "client/outcome.h"
+#include "xmpp/outcome.h"
 
 namespace xp {
 

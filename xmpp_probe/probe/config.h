@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "client/xmpp_client.h"
+#include "xmpp/xmpp_client.h"
 
 namespace xp {
 

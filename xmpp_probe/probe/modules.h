@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "client/xmpp_client.h"
+#include "xmpp/xmpp_client.h"
 #include "probe/config.h"
 #include "probe/result.h"
 

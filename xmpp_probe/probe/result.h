@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "client/outcome.h"
+#include "xmpp/outcome.h"
 
 namespace xp {
 

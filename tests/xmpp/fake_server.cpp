@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "client/scram.h"
+#include "xmpp/scram.h"
 
 namespace xp::test {
 

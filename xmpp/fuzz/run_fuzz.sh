@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for a bounded time.
-#   xmpp_probe/fuzz/run_fuzz.sh BUILD_DIR [SECONDS]
+#   xmpp/fuzz/run_fuzz.sh BUILD_DIR [SECONDS]
 # Exits 0 when every target ran clean; skips (exit 0 with a message) when clang or
 # libFuzzer is missing, since the main build does not need them.
 set -euo pipefail

@@ -6,9 +6,9 @@
 #include <regex>
 #include <set>
 
-#include "client/outcome.h"
-#include "client/scram.h"
-#include "client/xmpp_client.h"
+#include "xmpp/outcome.h"
+#include "xmpp/scram.h"
+#include "xmpp/xmpp_client.h"
 #include "fake_server.h"
 #include "login_script.h"
 

@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "client/scram.h"
+#include "xmpp/scram.h"
 #include "fake_server.h"
 
 namespace xp::test {

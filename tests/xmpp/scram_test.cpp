@@ -1,8 +1,8 @@
-#include "client/scram.h"
+#include "xmpp/scram.h"
 
 #include <gtest/gtest.h>
 
-#include "client/outcome.h"
+#include "xmpp/outcome.h"
 
 namespace xp {
 namespace {

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "client/outcome.h"
-#include "client/xml_stream.h"
+#include "xmpp/outcome.h"
+#include "xmpp/xml_stream.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;

@@ -1,8 +1,8 @@
-#include "client/xml_stream.h"
+#include "xmpp/xml_stream.h"
 
 #include <gtest/gtest.h>
 
-#include "client/outcome.h"
+#include "xmpp/outcome.h"
 
 namespace xp {
 namespace {

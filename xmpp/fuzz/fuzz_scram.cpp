@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string>
 
-#include "client/outcome.h"
-#include "client/scram.h"
+#include "xmpp/outcome.h"
+#include "xmpp/scram.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
