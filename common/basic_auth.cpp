@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <stdexcept>
@@ -16,8 +17,6 @@ namespace {
 // takes as long as a wrong password and user names cannot be probed by timing.
 constexpr const char* kDummyHash = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
 
-constexpr std::size_t kMaxCached = 1024;
-
 bool BcryptMatches(const std::string& password, const std::string& hash) {
   auto data = std::make_unique<crypt_data>();
   const char* out = crypt_r(password.c_str(), hash.c_str(), data.get());
@@ -26,14 +25,23 @@ bool BcryptMatches(const std::string& password, const std::string& hash) {
   return got.size() == hash.size() && CRYPTO_memcmp(got.data(), hash.data(), hash.size()) == 0;
 }
 
-std::string Digest(std::string_view user, std::string_view password, std::string_view hash) {
-  std::string material;
-  material.append(user).push_back('\0');
-  material.append(password).push_back('\0');
-  material.append(hash);
+std::string Sha256(std::string_view material) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> md{};
   SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), md.data());
   return {reinterpret_cast<const char*>(md.data()), md.size()};
+}
+
+// Splits "Basic base64(user:password)"; false when malformed.
+bool Credentials(std::string_view header, std::string& user, std::string& password) {
+  constexpr std::string_view kPrefix = "Basic ";
+  if (header.size() <= kPrefix.size() || header.substr(0, kPrefix.size()) != kPrefix) return false;
+  std::string decoded;
+  if (!DecodeBase64(header.substr(kPrefix.size()), decoded)) return false;
+  const auto colon = decoded.find(':');
+  if (colon == std::string::npos) return false;
+  user = decoded.substr(0, colon);
+  password = decoded.substr(colon + 1);
+  return true;
 }
 
 }  // namespace
@@ -64,31 +72,47 @@ std::string BcryptHash(const std::string& password, int cost) {
   return out;
 }
 
-BasicAuthenticator::BasicAuthenticator(std::map<std::string, std::string> users) : users_(std::move(users)) {}
+BasicAuthenticator::BasicAuthenticator(std::map<std::string, std::string> users, std::size_t max_cached)
+    : users_(std::move(users)), max_cached_(std::max<std::size_t>(1, max_cached)) {}
+
+std::size_t BasicAuthenticator::cached() const {
+  std::lock_guard lock(mu_);
+  return verified_.size();
+}
+
+BasicAuthenticator::Verdict BasicAuthenticator::CheckCached(std::string_view header) {
+  if (!enabled()) return Verdict::kAllowed;
+  std::string user, password;
+  if (!Credentials(header, user, password)) return Verdict::kDenied;
+  const std::string key = Sha256(header);
+  std::lock_guard lock(mu_);
+  return verified_.contains(key) ? Verdict::kAllowed : Verdict::kNeedsBcrypt;
+}
 
 bool BasicAuthenticator::Check(std::string_view header) {
-  if (!enabled()) return true;
-  constexpr std::string_view kPrefix = "Basic ";
-  if (header.size() <= kPrefix.size() || header.substr(0, kPrefix.size()) != kPrefix) return false;
-  std::string decoded;
-  if (!DecodeBase64(header.substr(kPrefix.size()), decoded)) return false;
-  const auto colon = decoded.find(':');
-  if (colon == std::string::npos) return false;
-  const std::string user = decoded.substr(0, colon);
-  const std::string password = decoded.substr(colon + 1);
-
+  const Verdict fast = CheckCached(header);
+  if (fast != Verdict::kNeedsBcrypt) return fast == Verdict::kAllowed;
+  std::string user, password;
+  Credentials(header, user, password);
   const auto it = users_.find(user);
   const std::string& hash = it == users_.end() ? std::string(kDummyHash) : it->second;
-  const std::string key = Digest(user, password, hash);
+  bool matches = false;
   {
-    std::lock_guard lock(mu_);
-    if (it != users_.end() && verified_.contains(key)) return true;
+    std::lock_guard lock(bcrypt_mu_);
+    ++bcrypt_runs_;
+    matches = BcryptMatches(password, hash);
   }
-  const bool ok = BcryptMatches(password, hash) && it != users_.end();
+  const bool ok = matches && it != users_.end();
   if (ok) {
+    std::string key = Sha256(header);
     std::lock_guard lock(mu_);
-    if (verified_.size() >= kMaxCached) verified_.clear();
-    verified_.insert(key);
+    if (verified_.insert(key).second) {
+      order_.push_back(std::move(key));
+      while (order_.size() > max_cached_) {
+        verified_.erase(order_.front());
+        order_.pop_front();
+      }
+    }
   }
   return ok;
 }

@@ -1,3 +1,6 @@
+// Listening, accepting (with a connection cap and back-off on errors), and the web
+// configuration in force (TLS context, users, headers) with its reload. One connection's
+// life is in http_session.cpp.
 #include "http_server.h"
 
 #include <openssl/err.h>
@@ -5,26 +8,20 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <charconv>
 #include <optional>
+#include <thread>
 
-#include "basic_auth.h"
+#include "http_server_internal.h"
 #include "log.h"
 
 namespace xw {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
 std::string OpenSslError() {
   const unsigned long code = ERR_get_error();
@@ -41,6 +38,9 @@ int TlsVersion(const std::string& name) {
   if (name == "TLS13") return TLS1_3_VERSION;
   return TLS1_2_VERSION;
 }
+
+// Go's RequestClientCert and RequireAnyClientCert take any certificate without verifying it.
+int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
 
 // Throws ConfigError naming the file that could not be used.
 void SetupTls(SSL_CTX* ctx, const TlsServerConfig& tls) {
@@ -59,181 +59,31 @@ void SetupTls(SSL_CTX* ctx, const TlsServerConfig& tls) {
   if (!tls.client_ca_file.empty() && SSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
     throw ConfigError("cannot load client CA " + tls.client_ca_file + ": " + OpenSslError());
   }
-  int mode = SSL_VERIFY_NONE;
   const auto& t = tls.client_auth_type;
-  if (t == "RequestClientCert" || t == "VerifyClientCertIfGiven") mode = SSL_VERIFY_PEER;
-  if (t == "RequireAnyClientCert" || t == "RequireAndVerifyClientCert") {
-    mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-  }
-  SSL_CTX_set_verify(ctx, mode, nullptr);
-}
-
-// "a=1&b=x%20y" -> params.
-void ParseQuery(std::string_view q, std::multimap<std::string, std::string>& out) {
-  auto decode = [](std::string_view s) {
-    std::string r;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '+') {
-        r.push_back(' ');
-      } else if (s[i] == '%' && i + 2 < s.size()) {
-        int v = 0;
-        const auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
-        if (ec == std::errc() && p == s.data() + i + 3) {
-          r.push_back(static_cast<char>(v));
-          i += 2;
-        } else {
-          r.push_back('%');
-        }
-      } else {
-        r.push_back(s[i]);
-      }
-    }
-    return r;
-  };
-  while (!q.empty()) {
-    const auto amp = q.find('&');
-    const auto part = q.substr(0, amp);
-    const auto eq = part.find('=');
-    if (!part.empty()) {
-      out.emplace(decode(part.substr(0, eq)), eq == std::string_view::npos ? "" : decode(part.substr(eq + 1)));
-    }
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
+  if (t == "RequestClientCert") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, AcceptAnyCertificate);
+  } else if (t == "RequireAnyClientCert") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, AcceptAnyCertificate);
+  } else if (t == "VerifyClientCertIfGiven") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  } else if (t == "RequireAndVerifyClientCert") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
 }
 
 }  // namespace
 
-// What every connection shares: routes, authentication, limits.
-struct HttpServer::Shared {
-  HttpServerOptions options;
-  std::map<std::string, Handler> routes;
-  BasicAuthenticator auth;
-
-  explicit Shared(HttpServerOptions o) : options(std::move(o)), auth(options.web.basic_auth_users) {}
-
-  http::response<http::string_body> Respond(const http::request<http::string_body>& req) {
-    http::response<http::string_body> res;
-    res.version(req.version());
-    res.keep_alive(req.keep_alive());
-    auto plain = [&](http::status status, std::string body) {
-      res.result(status);
-      res.set(http::field::content_type, "text/plain; charset=utf-8");
-      res.body() = std::move(body);
-    };
-    if (auth.enabled() && !auth.Check(View(req[http::field::authorization]))) {
-      plain(http::status::unauthorized, "Unauthorized\n");
-      res.set(http::field::www_authenticate, "Basic");
-    } else if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      plain(http::status::method_not_allowed, "Method Not Allowed\n");
-    } else {
-      const std::string_view target = View(req.target());
-      const auto qmark = target.find('?');
-      HttpRequest r;
-      r.path = std::string(target.substr(0, qmark));
-      if (qmark != std::string_view::npos) ParseQuery(target.substr(qmark + 1), r.params);
-      r.accept = std::string(View(req[http::field::accept]));
-      const auto route = routes.find(r.path);
-      if (route == routes.end()) {
-        plain(http::status::not_found, "Not Found\n");
-      } else {
-        try {
-          HttpResponse out = route->second(r);
-          res.result(static_cast<unsigned>(out.status));
-          res.set(http::field::content_type, out.content_type);
-          res.body() = std::move(out.body);
-        } catch (const std::exception& e) {
-          log::Error("request handler failed", {{"path", r.path}, {"err", e.what()}});
-          plain(http::status::internal_server_error, std::string("internal error: ") + e.what() + "\n");
-        }
-      }
-    }
-    res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();
-    return res;
+std::shared_ptr<const ActiveWebConfig> BuildWebConfig(WebConfig web) {
+  auto c = std::make_shared<ActiveWebConfig>();
+  if (web.tls_enabled) {
+    c->tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    SetupTls(c->tls->native_handle(), web.tls);
   }
-};
-
-namespace {
-
-// One connection: read a request, answer, repeat while keep-alive; every wait has a deadline,
-// so an idle or slow client costs a socket and a timer, never a thread.
-template <class Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
- public:
-  Session(Stream stream, std::shared_ptr<HttpServer::Shared> shared)
-      : stream_(std::move(stream)), shared_(std::move(shared)) {}
-
-  void Start() {
-    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
-      beast::get_lowest_layer(stream_).expires_after(shared_->options.read_timeout);
-      stream_.async_handshake(asio::ssl::stream_base::server,
-                              [self = this->shared_from_this()](beast::error_code ec) {
-                                if (ec) return;  // plain HTTP or a bad client: just drop it
-                                self->Read(self->shared_->options.read_timeout);
-                              });
-    } else {
-      Read(shared_->options.read_timeout);
-    }
-  }
-
- private:
-  void Read(std::chrono::seconds idle_limit) {
-    parser_.emplace();
-    parser_->body_limit(64 * 1024);
-    parser_->header_limit(16 * 1024);
-    beast::get_lowest_layer(stream_).expires_after(idle_limit);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec) return Close();
-    beast::get_lowest_layer(stream_).expires_after(shared_->options.write_timeout);
-    auto res = std::make_shared<http::response<http::string_body>>(shared_->Respond(parser_->get()));
-    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code wec, std::size_t) {
-      if (wec || !res->keep_alive()) return self->Close();
-      self->Read(self->shared_->options.keep_alive_timeout);
-    });
-  }
-
-  void Close() {
-    beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-  }
-
-  Stream stream_;
-  std::shared_ptr<HttpServer::Shared> shared_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-};
-
-}  // namespace
-
-std::string ListenAddress::ToString() const {
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-ListenAddress ParseListenAddress(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) {
-    throw ConfigError("listen address '" + text + "' has no port (expected host:port or :port)");
-  }
-  ListenAddress addr;
-  addr.host = text.substr(0, colon);
-  if (addr.host.size() >= 2 && addr.host.front() == '[' && addr.host.back() == ']') {
-    addr.host = addr.host.substr(1, addr.host.size() - 2);
-  } else if (addr.host.find(':') != std::string::npos) {
-    throw ConfigError("listen address '" + text + "': IPv6 hosts need brackets, e.g. [::1]:9100");
-  }
-  if (addr.host.empty()) addr.host = "0.0.0.0";
-  const std::string port = text.substr(colon + 1);
-  const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), addr.port);
-  if (ec != std::errc() || ptr != port.data() + port.size() || addr.port < 0 || addr.port > 65535) {
-    throw ConfigError("listen address '" + text + "': port '" + port + "' is not a number in 0..65535");
-  }
-  return addr;
+  c->auth = std::make_shared<BasicAuthenticator>(web.basic_auth_users);
+  c->web = std::move(web);
+  return c;
 }
 
 std::string HttpRequest::Param(const std::string& key) const {
@@ -244,25 +94,47 @@ std::string HttpRequest::Param(const std::string& key) const {
 struct HttpServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
-  std::optional<asio::ssl::context> tls;
+  asio::steady_timer retry{ioc};
   std::vector<std::thread> threads;
+  // Once per burst: a full table or a stream of rejected connections is one log line.
+  bool accept_error_logged = false;
+  bool cap_logged = false;
 };
 
-HttpServer::HttpServer(HttpServerOptions options)
-    : shared_(std::make_shared<Shared>(std::move(options))), impl_(std::make_unique<Impl>()) {
-  if (shared_->options.web.tls_enabled) {
-    impl_->tls.emplace(asio::ssl::context::tls_server);
-    SetupTls(impl_->tls->native_handle(), shared_->options.web.tls);
-  }
+HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
+  auto config = BuildWebConfig(options.web);
+  shared_ = std::make_shared<Shared>(std::move(options), std::move(config));
 }
 
 HttpServer::~HttpServer() { Stop(); }
 
-void HttpServer::Handle(const std::string& path, Handler handler) { shared_->routes[path] = std::move(handler); }
+void HttpServer::Handle(const std::string& path, Handler handler) {
+  Handle(path, RouteOptions{}, std::move(handler));
+}
+
+void HttpServer::Handle(const std::string& path, RouteOptions options, Handler handler) {
+  shared_->routes[path][options.method] = Route{options, std::move(handler)};
+}
+
+void HttpServer::ReloadWebConfig(const std::string& path) { ReloadWebConfig(LoadWebConfig(path)); }
+
+void HttpServer::ReloadWebConfig(WebConfig web) {
+  const auto old = shared_->Config();
+  if (web.tls_enabled != old->web.tls_enabled) {
+    // Clients and Prometheus' scrape config use one scheme; switching it under them is an
+    // operator error to report, not to carry out (and never a silent fall to plain HTTP).
+    throw ConfigError(std::string("web config reload refused: it would turn TLS ") +
+                      (web.tls_enabled ? "on" : "off") + "; restart the daemon to change that");
+  }
+  shared_->SetConfig(BuildWebConfig(std::move(web)));
+  const auto now = shared_->Config();
+  log::Info("web config reloaded", {{"tls", now->web.tls_enabled ? "true" : "false"},
+                                    {"basic_auth", now->auth->enabled() ? "true" : "false"}});
+}
 
 void HttpServer::Start() {
   const auto& a = shared_->options.address;
-  beast::error_code ec;
+  boost::system::error_code ec;
   const auto ip = asio::ip::make_address(a.host, ec);
   if (ec) throw ConfigError("cannot listen on " + a.ToString() + ": '" + a.host + "' is not an IP address");
   const tcp::endpoint endpoint(ip, static_cast<unsigned short>(a.port));
@@ -278,29 +150,51 @@ void HttpServer::Start() {
   impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) fail("listen");
   bound_port_ = impl_->acceptor.local_endpoint().port();
+  shared_->pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, shared_->options.blocking_workers)));
   Accept();
   const int n = std::max(1, shared_->options.workers);
   for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  const auto config = shared_->Config();
   log::Info("listening", {{"address", a.host + ":" + std::to_string(bound_port_)},
-                          {"tls", shared_->options.web.tls_enabled ? "true" : "false"},
-                          {"basic_auth", shared_->auth.enabled() ? "true" : "false"}});
+                          {"tls", config->web.tls_enabled ? "true" : "false"},
+                          {"basic_auth", config->auth->enabled() ? "true" : "false"}});
 }
 
 void HttpServer::Accept() {
-  impl_->acceptor.async_accept(asio::make_strand(impl_->ioc), [this](beast::error_code ec, tcp::socket socket) {
+  impl_->acceptor.async_accept(asio::make_strand(impl_->ioc), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      beast::tcp_stream stream(std::move(socket));
-      if (impl_->tls) {
-        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-            beast::ssl_stream<beast::tcp_stream>(std::move(stream), *impl_->tls), shared_)
-            ->Start();
-      } else {
-        std::make_shared<Session<beast::tcp_stream>>(std::move(stream), shared_)->Start();
+    if (ec) {
+      // EMFILE/ENFILE leave the connection in the backlog: accepting again at once would
+      // spin. Wait for descriptors to free up.
+      if (!impl_->accept_error_logged) {
+        log::Error("accept failed, retrying every 100 ms", {{"err", ec.message()}});
+        impl_->accept_error_logged = true;
       }
+      return AcceptLater();
+    }
+    impl_->accept_error_logged = false;
+    if (shared_->connections.load() >= shared_->options.max_connections) {
+      // Closed at once rather than left in the backlog: the client learns immediately, and
+      // the backlog stays free for when a slot opens.
+      if (!impl_->cap_logged) {
+        log::Warn("connection limit reached, closing new connections",
+                  {{"max_connections", std::to_string(shared_->options.max_connections)}});
+        impl_->cap_logged = true;
+      }
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      impl_->cap_logged = false;
+      StartSession(std::move(socket), shared_, shared_->Config());
     }
     Accept();
+  });
+}
+
+void HttpServer::AcceptLater() {
+  impl_->retry.expires_after(std::chrono::milliseconds(100));
+  impl_->retry.async_wait([this](boost::system::error_code ec) {
+    if (!ec) Accept();
   });
 }
 
@@ -309,7 +203,13 @@ void HttpServer::Stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
-  beast::error_code ignored;
+  if (shared_->pool) {
+    // A blocking handler still running finishes its call; nothing waits for its answer.
+    shared_->pool->stop();
+    shared_->pool->join();
+    shared_->pool.reset();  // drops queued work, and with it the sessions it holds
+  }
+  boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
 }
 

@@ -22,17 +22,36 @@ const char* Name(Level level) {
   return "info";
 }
 
+// Any control byte is escaped, not just \n: a raw \r lets a client-supplied value (a path, a
+// user name) start what looks like a new log line on a terminal or in a naive parser.
 void AppendValue(std::string& out, std::string_view v) {
-  const bool quote = v.empty() || v.find_first_of(" =\"\t\n") != std::string_view::npos;
+  bool quote = v.empty();
+  for (char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '=' || c == '"') {
+      quote = true;
+      break;
+    }
+  }
   if (!quote) {
     out.append(v);
     return;
   }
   out.push_back('"');
   for (char c : v) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') {
-      out.append("\\n");
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out.append("\\\""); continue;
+      case '\\': out.append("\\\\"); continue;
+      case '\n': out.append("\\n"); continue;
+      case '\r': out.append("\\r"); continue;
+      case '\t': out.append("\\t"); continue;
+      default: break;
+    }
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out.append("\\x").push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
       continue;
     }
     out.push_back(c);
