@@ -13,19 +13,20 @@ ej_any() {
 
 valid_user() { [[ $1 =~ ^[a-z0-9][a-z0-9._-]{0,63}$ ]] || die "invalid user name '$1' (a-z 0-9 . _ -)"; }
 
-# The password for NAME: the first line of PASSFILE if given, else a generated one kept in
-# secrets/xmpp-NAME.password.
-password_for() {
-  local name=$1 file=${2:-} pw
+# The file holding NAME's new password: PASSFILE if given (its first line is the password),
+# else a generated one in secrets/xmpp-NAME.password.new (600 from the start), kept only once
+# ejabberd has accepted it. The password itself is never read into the launcher.
+password_file_for() {
+  local name=$1 file=${2:-} first
   if [ -n "$file" ]; then
     [ -r "$file" ] || die "cannot read password file $file"
-    IFS= read -r pw <"$file" || true
-    [ -n "$pw" ] || die "password file $file is empty"
-    printf '%s' "$pw"
+    IFS= read -r first <"$file" || true
+    [ -n "$first" ] || die "password file $file is empty"
+    printf '%s' "$file"
   else
     rm -f "$SECRETS_DIR/xmpp-$name.password.new"
     (umask 077; openssl rand -hex 16 >"$SECRETS_DIR/xmpp-$name.password.new")
-    cat "$SECRETS_DIR/xmpp-$name.password.new"
+    printf '%s' "$SECRETS_DIR/xmpp-$name.password.new"
   fi
 }
 
@@ -38,18 +39,21 @@ commit_generated_password() {
 }
 
 cmd_user() {
-  local sub=${1:-} name=${2:-} file=${3:-} node pw out
+  local sub=${1:-} name=${2:-} file=${3:-} node pwfile out
   case $sub in
     add | passwd)
       [ -n "$name" ] || die "usage: server/stack user $sub NAME [PASSFILE]"
       valid_user "$name"
       node=$(ej_any)
-      pw=$(password_for "$name" "$file")
-      if [ "$sub" = add ]; then
-        out=$(ejctl "$node" register "$name" "$DOMAIN" "$pw" 2>&1) || die "user add $name: $out"
-      else
+      if [ "$sub" = passwd ]; then
         ejctl "$node" check_account "$name" "$DOMAIN" >/dev/null 2>&1 || die "user passwd: $name@$DOMAIN does not exist"
-        out=$(ejctl "$node" change_password "$name" "$DOMAIN" "$pw" 2>&1) || die "user passwd $name: $out"
+      fi
+      pwfile=$(password_file_for "$name" "$file")
+      # The password reaches ejabberd on stdin (ejctl_secret), never on a command line.
+      if [ "$sub" = add ]; then
+        out=$(ejctl_secret "$node" register "$name" "$DOMAIN" <"$pwfile" 2>&1) || die "user add $name: $out"
+      else
+        out=$(ejctl_secret "$node" change_password "$name" "$DOMAIN" <"$pwfile" 2>&1) || die "user passwd $name: $out"
       fi
       commit_generated_password "$name" "$file"
       log "user $sub: $name@$DOMAIN done"

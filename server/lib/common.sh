@@ -22,6 +22,15 @@ TLS_DIR=$RUN_DIR/tls
 
 EXPORTER_BIN=${XMPPWATCH_EXPORTER_BIN:-$BUILD_DIR/exporter/xmppwatch_exporter}
 PROBE_BIN=${XMPPWATCH_PROBE_BIN:-$BUILD_DIR/xmpp_probe/xmpp_probe}
+RELAY_BIN=${XMPPWATCH_RELAY_BIN:-$BUILD_DIR/alert_relay/xmppwatch_alert_relay}
+
+# Who runs what. Nothing the stack starts keeps root: ejabberd, MariaDB, HAProxy, Prometheus and
+# Alertmanager run as the users their Debian packages create; epmd as Debian's `epmd`; our own
+# daemons (exporters, probe, alert relay) as a system user the launcher creates if missing.
+SERVICE_USER=xmppwatch
+PROMETHEUS_USER=prometheus
+HAPROXY_USER=haproxy
+EPMD_USER=epmd
 
 # How long `up`/`start` waits for one component to become healthy before failing it.
 START_TIMEOUT=${XMPPWATCH_START_TIMEOUT:-60}
@@ -29,7 +38,7 @@ START_TIMEOUT=${XMPPWATCH_START_TIMEOUT:-60}
 # Components in start order; `down` walks it backwards. ejabberd2 stops before ejabberd1 so
 # node 1 is the last Mnesia node down and can start first next time without waiting for 2.
 COMPONENTS=(epmd mariadb1 mariadb2 ejabberd1 ejabberd2 haproxy alertmanager prometheus
-            exporter1 exporter2 exporter3 probe)
+            exporter1 exporter2 exporter3 probe relay)
 
 # Never let an operator's proxy settings turn a loopback health check into outside traffic.
 export no_proxy='*' NO_PROXY='*'
@@ -51,6 +60,7 @@ canonical() {
     lb|haproxy) echo haproxy ;;
     prometheus|prom) echo prometheus ;;
     alertmanager|am) echo alertmanager ;;
+    relay|alert-relay|alert_relay) echo relay ;;
     exporter1|exporter2|exporter3|probe|epmd) echo "$1" ;;
     *) return 1 ;;
   esac
@@ -67,6 +77,7 @@ component_exe() {
     alertmanager) echo prometheus-alertmanager ;;
     exporter*) echo xmppwatch_exporter ;;
     probe) echo xmpp_probe ;;
+    relay) echo xmppwatch_alert_relay ;;
   esac
 }
 
@@ -84,6 +95,7 @@ component_address() {
     exporter2) echo "http://$XMPP1_IP:9100/metrics" ;;
     exporter3) echo "http://$XMPP2_IP:9100/metrics" ;;
     probe) echo "http://$PROXY_IP:9815/metrics" ;;
+    relay) echo "http://$PROXY_IP:9099/alert" ;;
   esac
 }
 
@@ -133,14 +145,35 @@ log_tail() {
 }
 
 # Starts a foreground daemon detached from our session (so ^C on `make demo` or a ctest
-# timeout does not take it down) and records its pid.
+# timeout does not take it down) and records its pid. setsid and setpriv both exec (neither
+# forks here), so the recorded pid is the daemon's own. The daemon starts in its log's
+# directory: the launcher's working directory may be one its user cannot enter.
 spawn() {
   local comp=$1 logf=$2
   shift 2
   mkdir -p "$(dirname "$logf")" "$PID_DIR"
   # fd 9 is the launcher lock: a daemon inheriting it would hold the lock forever.
-  setsid "$@" >>"$logf" 2>&1 </dev/null 9>&- &
+  (cd "$(dirname "$logf")" && exec setsid "$@" >>"$logf" 2>&1 </dev/null 9>&-) &
   echo $! >"$(pid_file "$comp")"
+}
+
+# spawn_as USER COMPONENT LOG CMD...: the same, the daemon running as USER (its group, its
+# supplementary groups, no way back to privileges: no_new_privs).
+spawn_as() {
+  local user=$1
+  shift
+  local comp=$1 logf=$2
+  shift 2
+  spawn "$comp" "$logf" setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs -- "$@"
+}
+
+# The system user of our own daemons, created once (no home, no shell).
+ensure_service_user() {
+  id "$SERVICE_USER" >/dev/null 2>&1 && return 0
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin --comment "xmppwatch daemons" "$SERVICE_USER" ||
+    die "could not create the system user $SERVICE_USER (useradd)"
+  log "created system user $SERVICE_USER"
 }
 
 # wait_until SECONDS DESCRIPTION CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
@@ -180,26 +213,34 @@ stop_pid() {
   return 1
 }
 
-# Secrets are created once, mode 600, and never echoed.
+# Secrets are created once, mode 600 from the first byte (umask 077 before the file exists),
+# and never echoed nor passed on a command line (they travel in variables, files and pipes).
 secret() {
   local f=$SECRETS_DIR/$1
   if [ ! -s "$f" ]; then
-    (umask 077; mkdir -p "$SECRETS_DIR"; openssl rand -hex 24 >"$f")
+    (umask 077; mkdir -p "$SECRETS_DIR"; openssl rand -hex 24 >"$f.new" && mv "$f.new" "$f")
   fi
-  cat "$f"
+  local v
+  IFS= read -r v <"$f" || true
+  printf '%s' "$v"
 }
 
 # render TEMPLATE OUT KEY=VALUE...: replaces @KEY@ by VALUE (a literal \n in VALUE becomes a
-# line break). Values are hex secrets, paths and addresses; '|' and '&' would break the sed
-# expression, so they are refused.
+# line break). Done inside bash, with no helper process: values include secrets (the SQL
+# password, the Erlang cookie), which a sed expression would show in /proc/PID/cmdline. The
+# file is written mode 600 (umask 077 before it exists); RENDER_MODE=644 widens a file that
+# holds no secret once it is complete.
 render() {
-  local tpl=$1 out=$2 expr=() kv k v
+  local tpl=$1 out=$2 kv k v text
   shift 2
   [ -r "$tpl" ] || die "template $tpl not found"
+  text=$(<"$tpl")
   for kv in "$@"; do
     k=${kv%%=*} v=${kv#*=}
-    case $v in *'|'* | *'&'*) die "render: unsafe value for $k" ;; esac
-    expr+=(-e "s|@$k@|$v|g")
+    v=${v//\\n/$'\n'}
+    text=${text//"@$k@"/"$v"}
   done
-  sed "${expr[@]}" "$tpl" >"$out.tmp" && mv "$out.tmp" "$out"
+  (umask 077; rm -f "$out.tmp"; printf '%s\n' "$text" >"$out.tmp") || die "render: cannot write $out"
+  [ -z "${RENDER_MODE:-}" ] || chmod "$RENDER_MODE" "$out.tmp"
+  mv "$out.tmp" "$out"
 }

@@ -17,8 +17,47 @@ ejctl() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     cd "$dir/spool" || exit 1
     exec setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
-      env HOME=/var/lib/ejabberd \
+      env HOME="$dir/conf" \
       ejabberdctl --config-dir "$dir/conf" --spool "$dir/spool" --logs "$dir/logs" "$@"
+  ) 9>&-
+}
+
+# ejctl_secret COMPONENT COMMAND ARG...: ejabberdctl COMMAND ARG... SECRET, where SECRET (a
+# password) is the first line of stdin instead of an argument. ejabberdctl only takes
+# arguments from its command line, where `ps` (/proc/PID/cmdline) shows them to every local
+# user. This boots the same kind of hidden client node ejabberdctl boots (same user, cookie
+# from vm.args, not argv) and makes the same call, ejabberd_ctl:process(Args) on the node,
+# with the secret read inside Erlang. Same output and exit status as ejabberdctl. (The cookie
+# comes from $HOME/.erlang.cookie, as for every Erlang node of the stack.)
+EJCTL_SECRET_EVAL='Node = list_to_atom(os:getenv("XMPPWATCH_CTL_NODE")),
+Args = string:split(os:getenv("XMPPWATCH_CTL_ARGS"), "\t", all),
+ok = io:setopts(standard_io, [binary]),
+Secret = case io:get_line("") of
+  Line when is_binary(Line) -> unicode:characters_to_list(hd(binary:split(Line, [<<"\r">>, <<"\n">>])));
+  _ -> io:format("no secret on stdin~n"), halt(4)
+end,
+Status = case rpc:call(Node, ejabberd_ctl, process, [Args ++ [Secret]], 60000) of
+  {badrpc, Reason} -> io:format("Failed RPC connection to the node ~p: ~p~n", [Node, Reason]), 3;
+  S when is_integer(S) -> S;
+  Other -> io:format("~p~n", [Other]), 1
+end,
+halt(Status).'
+
+ejctl_secret() {
+  local comp=$1 dir ip
+  shift
+  dir=$(ej_dir "$comp")
+  ip=$(node_ip "$comp")
+  (
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    cd "$dir/spool" || exit 1
+    XMPPWATCH_CTL_NODE=$(ej_node "$comp")
+    XMPPWATCH_CTL_ARGS=$(IFS=$'\t'; printf '%s' "$*")
+    export XMPPWATCH_CTL_NODE XMPPWATCH_CTL_ARGS
+    exec setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
+      env HOME="$dir/conf" ERL_INETRC="$dir/conf/inetrc" \
+      erl -name "ctl-$BASHPID-$RANDOM@$ip" -hidden -noshell -args_file "$dir/conf/vm.args" \
+        -kernel inet_dist_use_interface "{${ip//./,}}" -eval "$EJCTL_SECRET_EVAL"
   ) 9>&-
 }
 
@@ -28,6 +67,8 @@ ej_render() {
   ip=$(node_ip "$comp")
   dir=$(ej_dir "$comp")
   mkdir -p "$dir/conf" "$dir/spool" "$dir/logs" "$dir/upload"
+  # Rendered 600 from the start (ejabberd.yml holds the SQL password, vm.args the cookie),
+  # then handed to the ejabberd user.
   render "$TEMPLATE_DIR/ejabberd.yml" "$dir/conf/ejabberd.yml" \
     NODE_INDEX="$n" NODE_IP="$ip" DOMAIN="$DOMAIN" CERTFILE="$TLS_DIR/$DOMAIN.pem" \
     SQL_PASSWORD="$(secret mariadb-ejabberd.password)" UPLOAD_DIR="$dir/upload" \
@@ -35,15 +76,25 @@ ej_render() {
   render "$TEMPLATE_DIR/ejabberdctl.cfg" "$dir/conf/ejabberdctl.cfg" \
     NODE_INDEX="$n" NODE_NAME="$(ej_node "$comp")" NODE_IP="$ip" CONF_DIR="$dir/conf" \
     PID_FILE="$dir/ejabberd.pid" EPMD_ADDRESS="$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
-  # The cookie goes in an args file, not on the command line where ps would show it.
   # The cluster link leaves from this host's own address, as between real hosts (a partition
   # can then cut it by address: server/stack fault partition).
-  render "$TEMPLATE_DIR/vm.args" "$dir/conf/vm.args" COOKIE="$(secret erlang.cookie)" \
-    NODE_IP_TUPLE="{${ip//./,}}"
+  render "$TEMPLATE_DIR/vm.args" "$dir/conf/vm.args" NODE_IP_TUPLE="{${ip//./,}}"
+  # The cookie: not -setcookie (erlexec copies an args file into the VM's argv, where ps shows
+  # it), but $HOME/.erlang.cookie, with HOME=conf/ for every node and client of this node
+  # (ejctl, ejctl_secret). Erlang insists on mode 400 or 600.
+  local cookie
+  cookie=$(secret erlang.cookie)
+  (umask 077; rm -f "$dir/conf/.erlang.cookie.tmp"; printf '%s' "$cookie" >"$dir/conf/.erlang.cookie.tmp")
+  mv "$dir/conf/.erlang.cookie.tmp" "$dir/conf/.erlang.cookie"
   cp /etc/ejabberd/inetrc "$dir/conf/inetrc"
   chown -R ejabberd:ejabberd "$dir"
-  chmod 700 "$dir" "$dir/conf"
-  chmod 600 "$dir/conf/"*
+  chmod 600 "$dir/conf/"* "$dir/conf/.erlang.cookie"
+  # The exporter of this host (user xmppwatch) reads the log (ejabberd_auth collector): it may
+  # pass through the node's directory and read logs/, nothing else (conf, spool, upload 700).
+  chgrp "$SERVICE_USER" "$dir" "$dir/logs"
+  chmod 710 "$dir"
+  chmod 750 "$dir/logs"
+  chmod 700 "$dir/conf" "$dir/spool" "$dir/upload"
 }
 
 # ejabberd has no offline config check; a YAML syntax error is at least caught before
@@ -119,24 +170,28 @@ cluster_complete() {
 }
 
 # Accounts created at `up` with random passwords (secrets/xmpp-<user>.password): alice, bob,
-# dave and erin belong to tests/stack, carol, probe1 and probe2 to xmpp_probe. An account is
-# created when its password file does not exist yet, so adding a name here is enough.
-XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2)
+# dave and erin belong to tests/stack, carol, probe1 and probe2 to xmpp_probe (which also
+# drills with alice and bob), alerts is the alert relay's own account and oncall the one it
+# writes to. An account is created when its password file does not exist yet, so adding a
+# name here is enough. Their password files belong to the daemons' user (xmppwatch), mode 600.
+XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2 alerts oncall)
 
 ej_create_accounts() {
   local user pids=() names=() failed=0 i
   for user in "${XMPP_ACCOUNTS[@]}"; do
     [ -s "$SECRETS_DIR/xmpp-$user.password" ] && continue
+    rm -f "$SECRETS_DIR/xmpp-$user.password.new"
     (umask 077; openssl rand -hex 24 >"$SECRETS_DIR/xmpp-$user.password.new")
-    # ejabberdctl takes the password as an argument; it is a short-lived local process and
-    # the password never reaches a log. In parallel: each call boots an Erlang VM (about 1 s).
-    ejctl ejabberd1 register "$user" "$DOMAIN" "$(cat "$SECRETS_DIR/xmpp-$user.password.new")" \
+    # The password goes in on stdin, never on a command line. In parallel: each call boots an
+    # Erlang VM (about 1 s).
+    ejctl_secret ejabberd1 register "$user" "$DOMAIN" <"$SECRETS_DIR/xmpp-$user.password.new" \
       >"$RUN_DIR/state/register-$user.log" 2>&1 &
     pids+=($!)
     names+=("$user")
   done
   for i in "${!pids[@]}"; do
     if wait "${pids[i]}"; then
+      chown "$SERVICE_USER:$SERVICE_USER" "$SECRETS_DIR/xmpp-${names[i]}.password.new"
       mv "$SECRETS_DIR/xmpp-${names[i]}.password.new" "$SECRETS_DIR/xmpp-${names[i]}.password"
       rm -f "$RUN_DIR/state/register-${names[i]}.log"
     else

@@ -129,7 +129,11 @@ SQL
 write_exporter_cnf() {
   local f=$SECRETS_DIR/mariadb-exporter.cnf
   [ -s "$f" ] && return 0
-  (umask 077; printf '[client]\nuser=xmppwatch_exporter\npassword=%s\n' "$1" >"$f")
+  # printf is a shell builtin: the password is on no command line. 600 from the start, then
+  # handed to the exporters' user.
+  (umask 077; printf '[client]\nuser=xmppwatch_exporter\npassword=%s\n' "$1" >"$f.new")
+  chown "$SERVICE_USER:$SERVICE_USER" "$f.new"
+  mv "$f.new" "$f"
 }
 
 replication_running() {

@@ -38,14 +38,19 @@ epmd_start() {
     log "epmd: already running and not started by this stack; using it, will not stop it"
     return 0
   fi
-  spawn epmd "$RUN_DIR/epmd/epmd.log" epmd -address "$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
+  spawn_as "$EPMD_USER" epmd "$RUN_DIR/epmd/epmd.log" epmd -address "$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
 }
 
 # --- HAProxy -----------------------------------------------------------------------------
+# HAProxy starts as root, binds its sockets, then locks itself into an empty directory and
+# drops to the haproxy user (global: chroot, user, group), as in production.
 haproxy_render() {
-  mkdir -p "$RUN_DIR/haproxy"
-  render "$TEMPLATE_DIR/haproxy.cfg" "$RUN_DIR/haproxy/haproxy.cfg" \
-    HAPROXY_SOCKET="$RUN_DIR/haproxy/admin.sock" STATS_IP="$PROXY_IP" LB_BIND_IP="$PROXY_IP" \
+  mkdir -p "$RUN_DIR/haproxy" "$RUN_DIR/haproxy/chroot"
+  chmod 755 "$RUN_DIR/haproxy/chroot"
+  RENDER_MODE=644 render "$TEMPLATE_DIR/haproxy.cfg" "$RUN_DIR/haproxy/haproxy.cfg" \
+    HAPROXY_SOCKET="$RUN_DIR/haproxy/admin.sock" HAPROXY_CHROOT="$RUN_DIR/haproxy/chroot" \
+    HAPROXY_USER="$HAPROXY_USER" HAPROXY_GROUP="$HAPROXY_USER" \
+    STATS_IP="$PROXY_IP" LB_BIND_IP="$PROXY_IP" \
     PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" \
     DOMAIN="$DOMAIN" RATE_LIMIT="${XMPPWATCH_HAPROXY_CONN_RATE:-300}" \
     SESSION_RATE="${XMPPWATCH_HAPROXY_SESSION_RATE:-200}"
@@ -100,7 +105,8 @@ prometheus_link_rules() {
 
 prometheus_render() {
   mkdir -p "$RUN_DIR/prometheus/data"
-  render "$TEMPLATE_DIR/prometheus.yml" "$RUN_DIR/prometheus/prometheus.yml" \
+  chown -R "$PROMETHEUS_USER:$PROMETHEUS_USER" "$RUN_DIR/prometheus/data"
+  RENDER_MODE=644 render "$TEMPLATE_DIR/prometheus.yml" "$RUN_DIR/prometheus/prometheus.yml" \
     RULES_GLOB="$RUN_DIR/prometheus/rules/*.yml" STATS_IP="$PROXY_IP" \
     PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP"
   prometheus_link_rules
@@ -113,7 +119,7 @@ prometheus_check() {
 }
 
 prometheus_start() {
-  spawn prometheus "$(component_log prometheus)" prometheus \
+  spawn_as "$PROMETHEUS_USER" prometheus "$(component_log prometheus)" prometheus \
     --config.file="$RUN_DIR/prometheus/prometheus.yml" \
     --storage.tsdb.path="$RUN_DIR/prometheus/data" \
     --storage.tsdb.retention.time=15d \
@@ -128,6 +134,7 @@ prometheus_reload() { curl -fsS --max-time 5 -X POST "http://$PROXY_IP:9090/-/re
 
 alertmanager_render() {
   mkdir -p "$RUN_DIR/alertmanager/data"
+  chown -R "$PROMETHEUS_USER:$PROMETHEUS_USER" "$RUN_DIR/alertmanager/data"
   if [ -f "$RULES_DIR/alertmanager.yml" ]; then
     cp "$RULES_DIR/alertmanager.yml" "$RUN_DIR/alertmanager/alertmanager.yml"
     # Its notification templates are found relative to the configuration file.
@@ -148,7 +155,7 @@ alertmanager_check() {
 
 alertmanager_start() {
   # An empty cluster address turns off gossip, which would otherwise listen on 0.0.0.0:9094.
-  spawn alertmanager "$(component_log alertmanager)" prometheus-alertmanager \
+  spawn_as "$PROMETHEUS_USER" alertmanager "$(component_log alertmanager)" prometheus-alertmanager \
     --config.file="$RUN_DIR/alertmanager/alertmanager.yml" \
     --storage.path="$RUN_DIR/alertmanager/data" \
     --web.listen-address="$PROXY_IP:9093" \
@@ -168,7 +175,7 @@ exporter_start() {
   case $comp in
     exporter1)
       # Process names are /proc/PID/comm, cut at 15 characters (prometheus-alertmanager).
-      host=(--collector.service.names="haproxy=haproxy,prometheus=prometheus,alertmanager=prometheus-aler,probe=xmpp_probe") ;;
+      host=(--collector.service.names="haproxy=haproxy,prometheus=prometheus,alertmanager=prometheus-aler,probe=xmpp_probe,alert_relay=xmppwatch_alert") ;;
     exporter2 | exporter3)
       # A chat host: its own ejabberd node (API, mod_metrics datagrams, log) and MariaDB.
       # Both nodes run on this one machine, so each service is told apart by its command line.
@@ -198,7 +205,7 @@ exporter_start() {
   # Extra flags for experiments, without editing this file.
   local -a extra=()
   read -r -a extra <<<"${XMPPWATCH_EXPORTER_FLAGS:-}"
-  spawn "$comp" "$(component_log "$comp")" "$EXPORTER_BIN" \
+  spawn_as "$SERVICE_USER" "$comp" "$(component_log "$comp")" "$EXPORTER_BIN" \
     --web.listen-address="$ip:9100" \
     --collector.processes \
     "${host[@]}" "${extra[@]}"
@@ -212,8 +219,24 @@ probe_start() {
   mkdir -p "$RUN_DIR/probe"
   local -a extra=()
   read -r -a extra <<<"${XMPPWATCH_PROBE_FLAGS:-}"
-  spawn probe "$(component_log probe)" "$PROBE_BIN" \
+  spawn_as "$SERVICE_USER" probe "$(component_log probe)" "$PROBE_BIN" \
     --web.listen-address="$PROXY_IP:9815" --stack.run-dir="$RUN_DIR" "${extra[@]}"
 }
 
 probe_healthy() { is_running probe && http_ok "http://$PROXY_IP:9815/metrics"; }
+
+# The alert relay: Alertmanager's webhook (rules/alertmanager.yml: 127.0.0.1:9099/alert) to
+# XMPP messages from alerts@ to oncall@ through the load balancer; what it cannot deliver goes
+# to relay/fallback.log. Its password is read from a file, never taken from the command line.
+relay_start() {
+  mkdir -p "$RUN_DIR/relay"
+  chown "$SERVICE_USER:$SERVICE_USER" "$RUN_DIR/relay"
+  chmod 750 "$RUN_DIR/relay"
+  spawn_as "$SERVICE_USER" relay "$(component_log relay)" "$RELAY_BIN" \
+    --web.listen-address "$PROXY_IP:9099" --xmpp.target "$PROXY_IP:5222" --xmpp.domain "$DOMAIN" \
+    --xmpp.user alerts --xmpp.password-file "$SECRETS_DIR/xmpp-alerts.password" \
+    --xmpp.ca-file "$TLS_DIR/$DOMAIN.crt" --xmpp.to "oncall@$DOMAIN" \
+    --fallback.file "$RUN_DIR/relay/fallback.log"
+}
+
+relay_healthy() { is_running relay && http_ok "http://$PROXY_IP:9099/-/healthy"; }

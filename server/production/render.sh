@@ -17,11 +17,15 @@ hosts=${2:-$SERVER_DIR/production/hosts.env}
 . "$hosts"
 sql_password=${XMPPWATCH_SQL_PASSWORD:-CHANGE-ME}
 
+# Configuration without secrets is world-readable as in /etc; ejabberd.yml (the SQL password)
+# is written 600 and only then opened to its group (640, root:ejabberd once installed).
+export RENDER_MODE=644
 vm1=$out/vm1-proxy vm2=$out/vm2-xmpp1 vm3=$out/vm3-xmpp2
 mkdir -p "$vm1/etc/haproxy" "$vm1/etc/prometheus/rules" "$vm1/etc/default"
 
 render "$TEMPLATE_DIR/haproxy.cfg" "$vm1/etc/haproxy/haproxy.cfg" \
-  HAPROXY_SOCKET=/run/haproxy/admin.sock STATS_IP=127.0.0.1 LB_BIND_IP="$LB_BIND_IP" \
+  HAPROXY_SOCKET=/run/haproxy/admin.sock HAPROXY_CHROOT=/var/lib/haproxy \
+  HAPROXY_USER=haproxy HAPROXY_GROUP=haproxy STATS_IP=127.0.0.1 LB_BIND_IP="$LB_BIND_IP" \
   PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" DOMAIN="$DOMAIN" \
   RATE_LIMIT="$RATE_LIMIT" SESSION_RATE="$SESSION_RATE"
 render "$TEMPLATE_DIR/prometheus.yml" "$vm1/etc/prometheus/prometheus.yml" \
@@ -46,7 +50,7 @@ for vm in "$vm2" "$vm3"; do
   n=$((n + 1))
   if [ "$n" = 1 ]; then ip=$XMPP1_IP; else ip=$XMPP2_IP; fi
   mkdir -p "$vm/etc/ejabberd" "$vm/etc/mysql/mariadb.conf.d" "$vm/etc/default"
-  render "$TEMPLATE_DIR/ejabberd.yml" "$vm/etc/ejabberd/ejabberd.yml" \
+  RENDER_MODE=640 render "$TEMPLATE_DIR/ejabberd.yml" "$vm/etc/ejabberd/ejabberd.yml" \
     NODE_INDEX="$n" NODE_IP="$ip" DOMAIN="$DOMAIN" CERTFILE="/etc/ejabberd/$DOMAIN.pem" \
     SQL_PASSWORD="$sql_password" UPLOAD_DIR=/var/lib/ejabberd/upload \
     API_IP=127.0.0.1 METRICS_IP=127.0.0.1 UPLOAD_URL="https://$ip:5443/upload"
@@ -73,6 +77,5 @@ for vm in "$vm2" "$vm3"; do
     printf ' --lb-agent.domain=%s"\n' "$DOMAIN"
   } >"$vm/etc/default/xmppwatch-exporter"
 done
-chmod 640 "$vm2/etc/ejabberd/ejabberd.yml" "$vm3/etc/ejabberd/ejabberd.yml"
 log "rendered for $DOMAIN into $out: $(cd "$out" && find . -type f | sort | tr '\n' ' ')"
 if [ "$sql_password" = CHANGE-ME ]; then log "note: sql_password is CHANGE-ME in both ejabberd.yml (set XMPPWATCH_SQL_PASSWORD)"; fi

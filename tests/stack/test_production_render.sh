@@ -27,6 +27,15 @@ check grep -q -- '--collector.service.names=haproxy=haproxy' "$out/vm1-proxy/etc
 # The load balancer's agent-check has an agent to ask on each chat host's LAN address.
 check grep -q -- '--lb-agent.listen-address=192.168.10.3:9101' "$out/vm2-xmpp1/etc/default/xmppwatch-exporter"
 check grep -q -- 'agent-check agent-port 9101' "$out/vm1-proxy/etc/haproxy/haproxy.cfg"
+# HAProxy drops root after binding: chrooted into Debian's empty /var/lib/haproxy, running as
+# haproxy:haproxy (in the global section, before any other section starts).
+global_section() { awk '/^global/ {g = 1; next} /^[a-z]/ {g = 0} g' "$out/vm1-proxy/etc/haproxy/haproxy.cfg"; }
+check grep -qE '^\s+chroot /var/lib/haproxy$' <(global_section)
+check grep -qE '^\s+user haproxy$' <(global_section)
+check grep -qE '^\s+group haproxy$' <(global_section)
+# The configuration holding a secret (the SQL password) is not world-readable; the others are.
+check test "$(stat -c %a "$out/vm2-xmpp1/etc/ejabberd/ejabberd.yml")" = 640
+check test "$(stat -c %a "$out/vm1-proxy/etc/haproxy/haproxy.cfg")" = 644
 left=$(grep -rhoE '@[A-Z][A-Z0-9_]*@' "$out" | sort -u | tr '\n' ' ' || true)
 if [ -n "$left" ]; then echo "FAIL: placeholders left: $left"; fail=$((fail + 1)); else echo "ok: no placeholder left"; passed=$((passed + 1)); fi
 echo "$passed passed, $fail failed"
