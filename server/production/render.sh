@@ -44,6 +44,14 @@ printf 'ARGS="--web.listen-address=%s:9100 --collector.processes %s"\n' "$PROXY_
   >"$vm1/etc/default/xmppwatch-exporter"
 printf 'ARGS="--web.listen-address=%s:9815 --config.file=/etc/xmppwatch/probe.yml"\n' "$PROXY_IP" \
   >"$vm1/etc/default/xmppwatch-probe"
+# The alert relay: Alertmanager on the same host posts to 127.0.0.1:9099; it logs in through the
+# load balancer on this host. Accounts alerts@ and oncall@ are created like any other.
+{
+  printf 'ARGS="--web.listen-address 127.0.0.1:9099 --xmpp.target 127.0.0.1:5222 --xmpp.domain %s' "$DOMAIN"
+  printf ' --xmpp.user alerts --xmpp.password-file /etc/xmppwatch/xmpp-alerts.password'
+  printf ' --xmpp.ca-file /etc/xmppwatch/ca.crt --xmpp.to oncall@%s' "$DOMAIN"
+  printf ' --fallback.file /var/lib/xmppwatch-alert-relay/fallback.log"\n'
+} >"$vm1/etc/default/xmppwatch-alert-relay"
 
 n=0
 for vm in "$vm2" "$vm3"; do
