@@ -38,9 +38,9 @@ class BasicAuthenticator {
   std::map<std::string, std::string> users_;
   std::size_t max_cached_;
   mutable std::mutex mu_;
-  std::set<std::string> verified_;     // sha256(header value)
-  std::deque<std::string> order_;      // insertion order, for eviction
-  std::mutex bcrypt_mu_;               // one bcrypt at a time, as the toolkit does
+  std::set<std::string> verified_;  // sha256(header value)
+  std::deque<std::string> order_;   // insertion order, for eviction
+  std::mutex bcrypt_mu_;            // one bcrypt at a time, as the toolkit does
   std::atomic<std::size_t> bcrypt_runs_{0};
 };
 

@@ -40,7 +40,9 @@ int TlsVersion(const std::string& name) {
 }
 
 // Go's RequestClientCert and RequireAnyClientCert take any certificate without verifying it.
-int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
+int AcceptAnyCertificate(int, X509_STORE_CTX*) {
+  return 1;
+}
 
 // Throws ConfigError naming the file that could not be used.
 void SetupTls(SSL_CTX* ctx, const TlsServerConfig& tls) {
@@ -106,7 +108,9 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
   shared_ = std::make_shared<Shared>(std::move(options), std::move(config));
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
 
 void HttpServer::Handle(const std::string& path, Handler handler) {
   Handle(path, RouteOptions{}, std::move(handler));
@@ -116,15 +120,17 @@ void HttpServer::Handle(const std::string& path, RouteOptions options, Handler h
   shared_->routes[path][options.method] = Route{options, std::move(handler)};
 }
 
-void HttpServer::ReloadWebConfig(const std::string& path) { ReloadWebConfig(LoadWebConfig(path)); }
+void HttpServer::ReloadWebConfig(const std::string& path) {
+  ReloadWebConfig(LoadWebConfig(path));
+}
 
 void HttpServer::ReloadWebConfig(WebConfig web) {
   const auto old = shared_->Config();
   if (web.tls_enabled != old->web.tls_enabled) {
     // Clients and Prometheus' scrape config use one scheme; switching it under them is an
     // operator error to report, not to carry out (and never a silent fall to plain HTTP).
-    throw ConfigError(std::string("web config reload refused: it would turn TLS ") +
-                      (web.tls_enabled ? "on" : "off") + "; restart the daemon to change that");
+    throw ConfigError(std::string("web config reload refused: it would turn TLS ") + (web.tls_enabled ? "on" : "off") +
+                      "; restart the daemon to change that");
   }
   shared_->SetConfig(BuildWebConfig(std::move(web)));
   const auto now = shared_->Config();
@@ -150,7 +156,8 @@ void HttpServer::Start() {
   impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) fail("listen");
   bound_port_ = impl_->acceptor.local_endpoint().port();
-  shared_->pool = std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, shared_->options.blocking_workers)));
+  shared_->pool =
+      std::make_unique<asio::thread_pool>(static_cast<std::size_t>(std::max(1, shared_->options.blocking_workers)));
   Accept();
   const int n = std::max(1, shared_->options.workers);
   for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });

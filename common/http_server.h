@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>  // kept: callers have relied on it through this header
 #include <utility>
 #include <vector>
 
@@ -58,7 +59,6 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
 };
 
 struct HttpServerOptions {

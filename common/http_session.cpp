@@ -24,7 +24,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+std::string_view View(beast::string_view s) {
+  return {s.data(), s.size()};
+}
 
 // "a=1&b=x%20y" -> params.
 void ParseQuery(std::string_view q, std::multimap<std::string, std::string>& out) {
@@ -71,11 +73,16 @@ bool IEquals(std::string_view a, std::string_view b) {
 std::optional<HttpMethod> MethodOf(http::verb v) {
   switch (v) {
     case http::verb::get:
-    case http::verb::head: return HttpMethod::kGet;
-    case http::verb::post: return HttpMethod::kPost;
-    case http::verb::put: return HttpMethod::kPut;
-    case http::verb::delete_: return HttpMethod::kDelete;
-    default: return std::nullopt;
+    case http::verb::head:
+      return HttpMethod::kGet;
+    case http::verb::post:
+      return HttpMethod::kPost;
+    case http::verb::put:
+      return HttpMethod::kPut;
+    case http::verb::delete_:
+      return HttpMethod::kDelete;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -84,10 +91,18 @@ std::string Allow(const std::map<HttpMethod, Route>& methods) {
   for (const auto& [m, route] : methods) {
     if (!out.empty()) out += ", ";
     switch (m) {
-      case HttpMethod::kGet: out += "GET, HEAD"; break;
-      case HttpMethod::kPost: out += "POST"; break;
-      case HttpMethod::kPut: out += "PUT"; break;
-      case HttpMethod::kDelete: out += "DELETE"; break;
+      case HttpMethod::kGet:
+        out += "GET, HEAD";
+        break;
+      case HttpMethod::kPost:
+        out += "POST";
+        break;
+      case HttpMethod::kPut:
+        out += "PUT";
+        break;
+      case HttpMethod::kDelete:
+        out += "DELETE";
+        break;
     }
   }
   return out;
@@ -117,7 +132,7 @@ HttpResponse RunHandler(const Route& route, const HttpRequest& req) {
   } catch (...) {
     log::Error("request handler failed", {{"path", req.path}, {"err", "unknown exception"}});
   }
-  return HttpResponse{500, "text/plain; charset=utf-8", "internal error\n", {}};
+  return HttpResponse{500, "text/plain; charset=utf-8", "internal error\n"};
 }
 
 template <class Stream>
@@ -164,32 +179,34 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
     Lowest().expires_after(shared_->options.read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
     if (ec == http::error::header_limit) return Refuse(431, "Request Header Fields Too Large\n");
-    if (ec && ec.category() == http::make_error_code(http::error::header_limit).category()) return Refuse(400, "Bad Request\n");
+    if (ec && ec.category() == http::make_error_code(http::error::header_limit).category())
+      return Refuse(400, "Bad Request\n");
     if (ec) return Close();  // deadline, end of stream, reset
     switch (config_->auth->CheckCached(View(Req()[http::field::authorization]))) {
-      case BasicAuthenticator::Verdict::kAllowed: return Dispatch();
-      case BasicAuthenticator::Verdict::kDenied: return Unauthorized();
-      case BasicAuthenticator::Verdict::kNeedsBcrypt: break;
+      case BasicAuthenticator::Verdict::kAllowed:
+        return Dispatch();
+      case BasicAuthenticator::Verdict::kDenied:
+        return Unauthorized();
+      case BasicAuthenticator::Verdict::kNeedsBcrypt:
+        break;
     }
     // bcrypt takes ~50 ms of CPU: on the pool, so other connections keep being served.
-    asio::post(*shared_->pool, [self = this->shared_from_this(),
-                                header = std::string(View(Req()[http::field::authorization]))] {
-      const bool ok = self->config_->auth->Check(header);
-      asio::post(self->stream_.get_executor(), [self, ok] { ok ? self->Dispatch() : self->Unauthorized(); });
-    });
+    asio::post(*shared_->pool,
+               [self = this->shared_from_this(), header = std::string(View(Req()[http::field::authorization]))] {
+                 const bool ok = self->config_->auth->Check(header);
+                 asio::post(self->stream_.get_executor(), [self, ok] { ok ? self->Dispatch() : self->Unauthorized(); });
+               });
   }
 
   void Unauthorized() {
-    HttpResponse r{401, "text/plain; charset=utf-8", "Unauthorized\n", {{"WWW-Authenticate", "Basic"}}};
-    Write(std::move(r));
+    Write(HttpResponse{401, "text/plain; charset=utf-8", "Unauthorized\n"}, true, {"WWW-Authenticate", "Basic"});
   }
 
   void Dispatch() {
@@ -210,8 +227,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto method = MethodOf(req.method());
     const auto route = method ? path->second.find(*method) : path->second.end();
     if (route == path->second.end()) {
-      HttpResponse r{405, "text/plain; charset=utf-8", "Method Not Allowed\n", {{"Allow", Allow(path->second)}}};
-      return Write(std::move(r));
+      return Write(HttpResponse{405, "text/plain; charset=utf-8", "Method Not Allowed\n"}, true,
+                   {"Allow", Allow(path->second)});
     }
     request_.method = *method;
     route_ = &route->second;
@@ -257,10 +274,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // An answer before the body was read: the rest of the request is still on the wire, so the
   // connection cannot be reused.
   void Refuse(int status, std::string body) {
-    Write(HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}}, /*reusable=*/false);
+    Write(HttpResponse{status, "text/plain; charset=utf-8", std::move(body)}, /*reusable=*/false);
   }
 
-  void Write(HttpResponse out, bool reusable = true) {
+  using Header = std::pair<std::string_view, std::string>;
+  void Write(HttpResponse out, bool reusable = true, const Header& extra = {}) {
     const auto& req = Req();
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(req.version() == 10 ? 10 : 11);
@@ -268,7 +286,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res->result(static_cast<unsigned>(out.status));
     res->set(http::field::content_type, out.content_type);
     for (const auto& [k, v] : config_->web.headers) res->set(k, v);
-    for (const auto& [k, v] : out.headers) res->set(k, v);
+    if (!extra.first.empty()) res->set(beast::string_view(extra.first.data(), extra.first.size()), extra.second);
     res->body() = std::move(out.body);
     res->prepare_payload();
     if (req.method() == http::verb::head) res->body().clear();

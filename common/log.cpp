@@ -14,10 +14,14 @@ std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 
 const char* Name(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -41,12 +45,23 @@ void AppendValue(std::string& out, std::string_view v) {
   for (char c : v) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out.append("\\\""); continue;
-      case '\\': out.append("\\\\"); continue;
-      case '\n': out.append("\\n"); continue;
-      case '\r': out.append("\\r"); continue;
-      case '\t': out.append("\\t"); continue;
-      default: break;
+      case '"':
+        out.append("\\\"");
+        continue;
+      case '\\':
+        out.append("\\\\");
+        continue;
+      case '\n':
+        out.append("\\n");
+        continue;
+      case '\r':
+        out.append("\\r");
+        continue;
+      case '\t':
+        out.append("\\t");
+        continue;
+      default:
+        break;
     }
     if (u < 0x20 || u == 0x7f) {
       static constexpr char kHex[] = "0123456789abcdef";
@@ -66,12 +81,15 @@ Level ParseLevel(std::string_view name) {
   if (name == "info") return Level::kInfo;
   if (name == "warn") return Level::kWarn;
   if (name == "error") return Level::kError;
-  throw std::invalid_argument("unknown log level '" + std::string(name) +
-                              "' (expected debug, info, warn or error)");
+  throw std::invalid_argument("unknown log level '" + std::string(name) + "' (expected debug, info, warn or error)");
 }
 
-void SetLevel(Level level) { g_level.store(static_cast<int>(level)); }
-bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
+void SetLevel(Level level) {
+  g_level.store(static_cast<int>(level));
+}
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load();
+}
 
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   if (!Enabled(level)) return;
@@ -81,8 +99,8 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   std::string line = "ts=";
   line.append(ts).append(" level=").append(Name(level)).append(" msg=");
   AppendValue(line, msg);

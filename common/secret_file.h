@@ -9,8 +9,8 @@
 namespace xw {
 
 enum class SecretFileMode {
-  kAnyMode,      // the owner decides (a password file a launcher shares with a group)
-  kOwnerOnly,    // refused when group or others may read or write it (chmod 600)
+  kAnyMode,    // the owner decides (a password file a launcher shares with a group)
+  kOwnerOnly,  // refused when group or others may read or write it (chmod 600)
 };
 
 // Returns the first line of the file without its line ending and trailing blanks. Throws

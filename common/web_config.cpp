@@ -60,7 +60,9 @@ const std::map<std::string, std::set<std::string>>& AllowedHeaders() {
   return kAllowed;
 }
 
-int VersionRank(const std::string& v) { return v.empty() ? 99 : v.back() - '0'; }
+int VersionRank(const std::string& v) {
+  return v.empty() ? 99 : v.back() - '0';
+}
 
 }  // namespace
 
