@@ -15,7 +15,10 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <condition_variable>
+#include <exception>
 #include <mutex>
+#include <thread>
 
 #include "outcome.h"
 
@@ -152,6 +155,52 @@ std::vector<Endpoint> Resolve(const std::string& host, int port) {
   return out;
 }
 
+namespace {
+// What the waiting caller and the helper thread share; the helper may outlive the caller.
+struct ResolveState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::vector<Endpoint> endpoints;
+  std::exception_ptr error;
+};
+
+bool IsLiteralAddress(const std::string& host) {
+  in6_addr ip6;
+  in_addr ip4;
+  return inet_pton(AF_INET, host.c_str(), &ip4) == 1 || inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
+}
+}  // namespace
+
+std::vector<Endpoint> ResolveBefore(const std::string& host, int port, Deadline deadline,
+                                    const std::function<std::vector<Endpoint>(const std::string&, int)>& resolver) {
+  if (!resolver && IsLiteralAddress(host)) return Resolve(host, port);
+  auto state = std::make_shared<ResolveState>();
+  auto fn = resolver ? resolver : [](const std::string& h, int p) { return Resolve(h, p); };
+  // Detached: glibc's getaddrinfo cannot be cancelled, so the only bound on the caller is not
+  // waiting for it. The thread owns copies of everything it touches.
+  std::thread([state, fn, host, port] {
+    std::vector<Endpoint> endpoints;
+    std::exception_ptr error;
+    try {
+      endpoints = fn(host, port);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(state->mu);
+    state->endpoints = std::move(endpoints);
+    state->error = error;
+    state->done = true;
+    state->cv.notify_all();
+  }).detach();
+  std::unique_lock lock(state->mu);
+  if (!state->cv.wait_until(lock, deadline, [&] { return state->done; })) {
+    throw ProbeError(Outcome::kDnsTimeout, "resolving '" + host + "' did not finish before the deadline");
+  }
+  if (state->error) std::rethrow_exception(state->error);
+  return std::move(state->endpoints);
+}
+
 Connection::Connection() { IgnoreSigpipe(); }
 Connection::~Connection() { Close(); }
 
@@ -249,6 +298,44 @@ void Connection::StartTls(std::shared_ptr<TlsContext> ctx, const std::string& se
     }
   }
   throw ProbeError(Outcome::kTlsError, "TLS handshake did not finish");
+}
+
+bool Connection::tls13() const { return ssl_ && SSL_version(ssl_) >= TLS1_3_VERSION; }
+std::string Connection::TlsExporter() const { return ssl_ ? TlsExporterOf(ssl_) : std::string(); }
+std::string Connection::TlsServerEndPoint() const { return ssl_ ? TlsServerEndPointOf(ssl_) : std::string(); }
+std::string Connection::TlsUnique() const { return ssl_ ? TlsUniqueOf(ssl_) : std::string(); }
+
+std::string TlsExporterOf(SSL* ssl) {
+  // RFC 9266: 32 bytes, empty context, defined for TLS 1.3 only (below it the exporter is not
+  // bound to the handshake unless extended master secret is in use).
+  if (SSL_version(ssl) < TLS1_3_VERSION) return {};
+  static constexpr char kLabel[] = "EXPORTER-Channel-Binding";
+  unsigned char out[32];
+  if (SSL_export_keying_material(ssl, out, sizeof out, kLabel, sizeof kLabel - 1, nullptr, 0, 0) != 1) return {};
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+std::string TlsServerEndPointOf(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (!cert) return {};
+  // The certificate's signature hash, except that MD5 and SHA-1 become SHA-256.
+  int md_nid = NID_undef;
+  if (X509_get_signature_info(cert, &md_nid, nullptr, nullptr, nullptr) != 1) return {};
+  const EVP_MD* md = md_nid == NID_md5 || md_nid == NID_sha1 ? EVP_sha256() : EVP_get_digestbynid(md_nid);
+  if (!md) return {};  // EdDSA and the like have no separate hash: no binding defined
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_digest(cert, md, out, &len) != 1) return {};
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+std::string TlsUniqueOf(SSL* ssl) {
+  unsigned char buf[128];
+  // The client's Finished message, resumed or not and on TLS 1.3 too: what ejabberd (fast_tls'
+  // get_tls_last_message(peer)) binds to, so that is what interoperates. RFC 5929 would take
+  // the server's on a TLS 1.2 resumption, which this client's own sessions never use.
+  std::size_t n = SSL_get_finished(ssl, buf, sizeof buf);
+  return std::string(reinterpret_cast<char*>(buf), std::min(n, sizeof buf));
 }
 
 void Connection::CollectCertInfo() {

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -57,10 +58,22 @@ struct Endpoint {
   std::string text;
 };
 
-// getaddrinfo for host:port; throws ProbeError(kDnsError).
+// getaddrinfo for host:port; throws ProbeError(kDnsError). May block as long as the system
+// resolver likes (seconds per server, times retries): use ResolveBefore where a deadline holds.
 std::vector<Endpoint> Resolve(const std::string& host, int port);
+// Resolve (or `resolver`, when given) on a detached helper thread, waited for until the
+// deadline: kDnsTimeout then, and the helper finishes on its own. Literal addresses skip the
+// thread, since getaddrinfo answers them without asking anyone.
+std::vector<Endpoint> ResolveBefore(const std::string& host, int port, Deadline deadline,
+                                    const std::function<std::vector<Endpoint>(const std::string&, int)>& resolver = {});
 // Splits "host:port" / "[v6]:port"; default_port when absent. Throws ProbeError(kConfigError).
 std::pair<std::string, int> SplitHostPort(std::string_view target, int default_port);
+
+// Channel-binding data of an established TLS session; empty when unavailable. Free functions
+// so the load generator's non-blocking sessions compute them the same way.
+std::string TlsExporterOf(SSL* ssl);        // RFC 9266, TLS 1.3 only
+std::string TlsServerEndPointOf(SSL* ssl);  // RFC 5929 section 4
+std::string TlsUniqueOf(SSL* ssl);          // RFC 5929 section 3
 
 class Connection {
  public:
@@ -80,9 +93,18 @@ class Connection {
   void Close();
 
   bool tls() const { return ssl_ != nullptr; }
+  SSL* ssl() const { return ssl_; }
   int fd() const { return fd_; }
   const CertInfo& cert() const { return cert_; }
   const std::string& peer() const { return peer_; }
+  // Channel-binding data of the TLS session (RFC 9266 tls-exporter: TLS 1.3 only; RFC 5929
+  // tls-server-end-point: hash of the server certificate). Empty when unavailable.
+  std::string TlsExporter() const;
+  std::string TlsServerEndPoint() const;
+  // RFC 5929 tls-unique: the first Finished message of the handshake. What ejabberd 23.01
+  // binds to; RFC 9266 deprecates it for TLS 1.3, where the exporter replaces it.
+  std::string TlsUnique() const;
+  bool tls13() const;
 
  private:
   void WaitFor(short events, Deadline deadline, const char* what);

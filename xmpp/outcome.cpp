@@ -22,6 +22,10 @@ std::string_view OutcomeName(Outcome outcome) {
     case Outcome::kResumeFailed: return "resume_failed";
     case Outcome::kDeliveryFailed: return "delivery_failed";
     case Outcome::kConfigError: return "config_error";
+    case Outcome::kBacklogBudgetExceeded: return "backlog_budget_exceeded";
+    case Outcome::kSessionBudgetExceeded: return "session_budget_exceeded";
+    case Outcome::kScramIterationsTooLow: return "scram_iterations_too_low";
+    case Outcome::kDnsTimeout: return "dns_timeout";
   }
   return "unknown";
 }

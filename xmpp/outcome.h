@@ -27,6 +27,11 @@ enum class Outcome {
   kResumeFailed,      // XEP-0198 resumption refused (the caller then logs in afresh)
   kDeliveryFailed,    // the message or its receipt never arrived
   kConfigError,       // the probe itself is misconfigured (missing credentials, ...)
+  // Appended, not inserted: callers may have stored the numeric values.
+  kBacklogBudgetExceeded,  // stanzas held for later outgrew their byte budget (a flood)
+  kSessionBudgetExceeded,  // one connection read more than its byte budget (login or total)
+  kScramIterationsTooLow,  // SCRAM i= below the minimum: a weak or downgraded credential store
+  kDnsTimeout,             // name resolution did not answer before the deadline
 };
 
 std::string_view OutcomeName(Outcome outcome);

@@ -136,9 +136,18 @@ std::string_view ScramClient::MechanismName(ScramHash hash) {
   return hash == ScramHash::kSha1 ? "SCRAM-SHA-1" : "SCRAM-SHA-256";
 }
 
+void ScramClient::SetChannelBinding(CbFlag flag, std::string type, std::string data) {
+  switch (flag) {
+    case CbFlag::kNone: gs2_header_ = "n,,"; break;
+    case CbFlag::kSupported: gs2_header_ = "y,,"; break;
+    case CbFlag::kBound: gs2_header_ = "p=" + type + ",,"; break;
+  }
+  cb_data_ = flag == CbFlag::kBound ? std::move(data) : std::string();
+}
+
 std::string ScramClient::ClientFirst() {
   client_first_bare_ = "n=" + EscapeUser(user_) + ",r=" + cnonce_;
-  return "n,," + client_first_bare_;
+  return gs2_header_ + client_first_bare_;
 }
 
 std::string ScramClient::Hmac(std::string_view key, std::string_view data) const {
@@ -156,13 +165,17 @@ std::string ScramClient::Hash(std::string_view data) const {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-std::string ScramClient::ClientFinal(std::string_view server_first, int max_iterations) {
+std::string ScramClient::ClientFinal(std::string_view server_first, int max_iterations, int min_iterations) {
   ServerFirst sf = ParseServerFirst(server_first);
   if (sf.nonce.size() <= cnonce_.size() || sf.nonce.compare(0, cnonce_.size(), cnonce_) != 0) {
     throw ProbeError(Outcome::kProtocolError, "SCRAM server nonce does not extend ours");
   }
   if (sf.iterations > max_iterations) {
     throw ProbeError(Outcome::kProtocolError, "SCRAM iteration count " + std::to_string(sf.iterations) + " too high");
+  }
+  if (sf.iterations < min_iterations) {
+    throw ProbeError(Outcome::kScramIterationsTooLow, "SCRAM iteration count " + std::to_string(sf.iterations) +
+                                                          " below " + std::to_string(min_iterations));
   }
   const EVP_MD* md = Md(hash_);
   std::string salted(static_cast<std::size_t>(EVP_MD_get_size(md)), '\0');
@@ -188,7 +201,9 @@ std::string ScramClient::ClientFinal(std::string_view server_first, int max_iter
   }
   std::string client_key = Hmac(salted, "Client Key");
   std::string stored_key = Hash(client_key);
-  std::string without_proof = "c=biws,r=" + sf.nonce;  // biws = base64("n,,"): no channel binding
+  // c= repeats the gs2 header (and the binding bytes): a flag or binding altered on the way
+  // breaks the proof.
+  std::string without_proof = "c=" + Base64Encode(gs2_header_ + cb_data_) + ",r=" + sf.nonce;
   std::string auth_message = client_first_bare_ + "," + std::string(server_first) + "," + without_proof;
   std::string signature = Hmac(stored_key, auth_message);
   std::string proof = XorBytes(client_key, signature);

@@ -196,6 +196,22 @@ std::string Element::ChildText(std::string_view local, std::string_view nspace) 
   return c ? c->text : std::string();
 }
 
+namespace {
+constexpr std::size_t kMallocOverhead = 16;
+std::size_t StringHeap(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + 1 + kMallocOverhead : 0;  // past the SSO buffer
+}
+}  // namespace
+
+std::size_t Footprint(const Element& e) {
+  std::size_t n = sizeof(Element) + StringHeap(e.ns) + StringHeap(e.name) + StringHeap(e.text);
+  if (e.attrs.capacity() > 0) n += e.attrs.capacity() * sizeof(e.attrs[0]) + kMallocOverhead;
+  for (const auto& [k, v] : e.attrs) n += StringHeap(k) + StringHeap(v);
+  if (e.children.capacity() > 0) n += (e.children.capacity() - e.children.size()) * sizeof(Element) + kMallocOverhead;
+  for (const auto& c : e.children) n += Footprint(c);
+  return n;
+}
+
 std::string XmlEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -93,6 +93,11 @@ class XmlStream {
   friend struct XmlStreamCallbacks;
 };
 
+// Heap an element tree takes once parsed, approximately (nodes, strings, vector slack and
+// allocator overhead): what byte budgets on held stanzas count, since a stanza of empty child
+// elements costs about forty times its size on the wire.
+std::size_t Footprint(const Element& e);
+
 // Escapes text for use in element content or a quoted attribute value.
 std::string XmlEscape(std::string_view text);
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "outcome.h"
-#include "scram.h"
+#include "negotiation.h"
 
 namespace xp {
 
@@ -36,12 +36,14 @@ void XmppClient::Connect(Deadline deadline) {
   // A reconnect reuses this object (XEP-0198 state survives); the stream itself starts over.
   conn_.Close();
   stream_.Reset();
-  backlog_.clear();
+  ClearBacklog();
   phases_.clear();
+  bytes_read_ = 0;
+  established_ = false;
   int default_port = config_.tls_mode == TlsMode::kDirect ? 5223 : 5222;
   auto [host, port] = SplitHostPort(config_.target, default_port);
   auto t = Clock::now();
-  std::vector<Endpoint> endpoints = Resolve(host, port);
+  std::vector<Endpoint> endpoints = ResolveBefore(host, port, deadline, config_.resolver);
   Phase("dns", t);
 
   t = Clock::now();
@@ -56,23 +58,21 @@ void XmppClient::Connect(Deadline deadline) {
   starttls_offered_ = features_.Child("starttls", kNsTls) != nullptr;
   if (config_.tls_mode == TlsMode::kStarttls) {
     if (!starttls_offered_) throw ProbeError(Outcome::kStarttlsMissing, "server did not offer STARTTLS");
-    Send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", deadline);
-    Element reply = WaitFor([](const Element& e) { return e.ns == kNsTls; }, deadline, "STARTTLS <proceed/>");
-    if (reply.name != "proceed") throw ProbeError(Outcome::kTlsError, "server answered STARTTLS with <" + reply.name + "/>");
+    Send(std::string(kStartTlsRequest), deadline);
+    CheckProceed(WaitFor([](const Element& e) { return e.ns == kNsTls; }, deadline, "STARTTLS <proceed/>"));
     Phase("starttls", t);
-    StartTlsNow(deadline, "tls");
+    // Nothing that arrived in cleartext may be read after the handshake (CVE-2011-0411):
+    // neither what the parser holds from the segment that carried <proceed/>, nor anything held
+    // back. Connection keeps no read buffer of its own.
     stream_.Reset();
+    ClearBacklog();
+    StartTlsNow(deadline, "tls");
     t = Clock::now();
     OpenStream(deadline);
     features_ = ReadFeatures(deadline);
     Phase("starttls", t);
   }
-  mechanisms_offered_.clear();
-  if (const Element* mechs = features_.Child("mechanisms", kNsSasl)) {
-    for (const auto& m : mechs->children) {
-      if (m.name == "mechanism") mechanisms_offered_.push_back(m.text);
-    }
-  }
+  mechanisms_offered_ = OfferedMechanisms(features_);
 }
 
 void XmppClient::StartTlsNow(Deadline deadline, const char* phase) {
@@ -81,11 +81,7 @@ void XmppClient::StartTlsNow(Deadline deadline, const char* phase) {
   Phase(phase, t);
 }
 
-void XmppClient::OpenStream(Deadline deadline) {
-  Send("<?xml version='1.0'?><stream:stream to='" + XmlEscape(config_.domain) +
-           "' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' xml:lang='en'>",
-       deadline);
-}
+void XmppClient::OpenStream(Deadline deadline) { Send(StreamHeader(config_.domain), deadline); }
 
 Element XmppClient::ReadFeatures(Deadline deadline) {
   return WaitFor([](const Element& e) { return e.Is("features", kNsStreams); }, deadline, "stream features");
@@ -93,88 +89,28 @@ Element XmppClient::ReadFeatures(Deadline deadline) {
 
 void XmppClient::Authenticate(Deadline deadline) {
   auto t = Clock::now();
-  std::string chosen;
-  for (const auto& want : config_.mechanisms) {
-    if (std::find(mechanisms_offered_.begin(), mechanisms_offered_.end(), want) != mechanisms_offered_.end()) {
-      chosen = want;
-      break;
-    }
+  SaslPlan plan = ChooseSasl(config_.mechanisms, features_, conn_.ssl());
+  SaslExchange sasl(plan, config_.user, config_.password, config_.min_scram_iterations);
+  Send(sasl.Start(), deadline);
+  for (int step = 0; step < 8 && !sasl.done(); ++step) {
+    std::string reply = sasl.OnElement(WaitFor([](const Element& e) { return e.ns == kNsSasl; }, deadline, "SASL result"));
+    if (!reply.empty()) Send(reply, deadline);
   }
-  if (chosen.empty()) throw ProbeError(Outcome::kNoMechanism, "no acceptable SASL mechanism offered");
-  if (chosen == "PLAIN") {
-    if (!conn_.tls()) throw ProbeError(Outcome::kNoMechanism, "refusing PLAIN without TLS");
-    AuthPlain(deadline);
-  } else if (chosen == "SCRAM-SHA-1" || chosen == "SCRAM-SHA-256") {
-    AuthScram(chosen, deadline);
-  } else {
-    throw ProbeError(Outcome::kConfigError, "mechanism " + chosen + " is not implemented");
-  }
-  mechanism_used_ = chosen;
+  if (!sasl.done()) throw ProbeError(Outcome::kProtocolError, "SASL exchange did not end");
+  mechanism_used_ = plan.mechanism;
   stream_.Reset();
   OpenStream(deadline);
   features_ = ReadFeatures(deadline);
   Phase("auth", t);
 }
 
-namespace {
-bool IsSasl(const Element& e) { return e.ns == kNsSasl; }
-
-[[noreturn]] void SaslFailure(const Element& e) {
-  std::string text = e.ChildText("text");
-  throw ProbeError(Outcome::kAuthFailed,
-                   "SASL failure: " + FirstChildName(e) + (text.empty() ? "" : " (" + text + ")"));
-}
-}  // namespace
-
-void XmppClient::AuthPlain(Deadline deadline) {
-  std::string creds = std::string(1, '\0') + config_.user + std::string(1, '\0') + config_.password;
-  Send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + Base64Encode(creds) + "</auth>", deadline);
-  Element reply = WaitFor(IsSasl, deadline, "SASL result");
-  if (reply.name == "failure") SaslFailure(reply);
-  if (reply.name != "success") throw ProbeError(Outcome::kProtocolError, "unexpected SASL <" + reply.name + "/>");
-}
-
-void XmppClient::AuthScram(const std::string& mech, Deadline deadline) {
-  ScramClient scram(mech == "SCRAM-SHA-1" ? ScramHash::kSha1 : ScramHash::kSha256, config_.user, config_.password);
-  Send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + mech + "'>" + Base64Encode(scram.ClientFirst()) +
-           "</auth>",
-       deadline);
-  Element challenge = WaitFor(IsSasl, deadline, "SCRAM challenge");
-  if (challenge.name == "failure") SaslFailure(challenge);
-  if (challenge.name != "challenge") throw ProbeError(Outcome::kProtocolError, "expected <challenge/>, got <" + challenge.name + "/>");
-  Send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
-           Base64Encode(scram.ClientFinal(Base64Decode(challenge.text))) + "</response>",
-       deadline);
-  Element result = WaitFor(IsSasl, deadline, "SASL result");
-  if (result.name == "failure") SaslFailure(result);
-  if (result.name == "challenge") {
-    // Some servers send server-final as a challenge and <success/> empty after our response.
-    scram.VerifyServerFinal(Base64Decode(result.text));
-    Send("<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", deadline);
-    result = WaitFor(IsSasl, deadline, "SASL success");
-    if (result.name == "failure") SaslFailure(result);
-    if (result.name != "success") throw ProbeError(Outcome::kProtocolError, "unexpected SASL <" + result.name + "/>");
-    return;
-  }
-  if (result.name != "success") throw ProbeError(Outcome::kProtocolError, "unexpected SASL <" + result.name + "/>");
-  scram.VerifyServerFinal(Base64Decode(result.text));
-}
-
 void XmppClient::Bind(Deadline deadline) {
   auto t = Clock::now();
   if (!features_.Child("bind", kNsBind)) throw ProbeError(Outcome::kBindFailed, "server did not offer resource binding");
   std::string id = NextId("bind");
-  Send("<iq type='set' id='" + id + "'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>" +
-           XmlEscape(config_.resource) + "</resource></bind></iq>",
-       deadline);
-  Element reply = WaitFor([&](const Element& e) { return e.name == "iq" && e.Attr("id") == id; }, deadline, "bind result");
-  if (reply.Attr("type") != "result") {
-    const Element* err = reply.Child("error");
-    throw ProbeError(Outcome::kBindFailed, "bind refused: " + (err ? FirstChildName(*err) : std::string("no error element")));
-  }
-  const Element* bind = reply.Child("bind", kNsBind);
-  jid_ = bind ? bind->ChildText("jid") : std::string();
-  if (jid_.empty()) throw ProbeError(Outcome::kBindFailed, "bind result carries no JID");
+  Send(BindRequest(id, config_.resource), deadline);
+  jid_ = BoundJid(
+      WaitFor([&](const Element& e) { return e.name == "iq" && e.Attr("id") == id; }, deadline, "bind result"));
   const Element* session = features_.Child("session", kNsSession);
   if (session && !session->Child("optional")) {
     std::string sid = NextId("sess");
@@ -182,6 +118,7 @@ void XmppClient::Bind(Deadline deadline) {
     Element r = WaitFor([&](const Element& e) { return e.name == "iq" && e.Attr("id") == sid; }, deadline, "session result");
     if (r.Attr("type") != "result") throw ProbeError(Outcome::kBindFailed, "session establishment refused");
   }
+  established_ = true;
   Phase("bind", t);
 }
 
@@ -211,17 +148,63 @@ std::optional<Element> XmppClient::ReadRaw(Deadline deadline) {
     if (stream_.closed()) throw ProbeError(Outcome::kClosed, "server closed the stream");
     auto data = conn_.Read(deadline);
     if (!data) return std::nullopt;
-    stream_.Feed(*data);
+    bytes_read_ += data->size();
+    if (!established_ && bytes_read_ > config_.budgets.login_bytes) {
+      OverBudget(Outcome::kSessionBudgetExceeded,
+                 "read " + std::to_string(bytes_read_) + " bytes before the session was established (budget " +
+                     std::to_string(config_.budgets.login_bytes) + ")");
+    }
+    if (config_.budgets.session_bytes != 0 && bytes_read_ > config_.budgets.session_bytes) {
+      OverBudget(Outcome::kSessionBudgetExceeded, "read " + std::to_string(bytes_read_) + " bytes on one connection (budget " +
+                                                      std::to_string(config_.budgets.session_bytes) + ")");
+    }
+    try {
+      stream_.Feed(*data);
+    } catch (const ProbeError&) {
+      conn_.Close();  // a stream the parser gave up on is not read any further
+      throw;
+    }
   }
   return std::nullopt;
 }
 
-std::optional<Element> XmppClient::Receive(Deadline deadline) {
-  if (!backlog_.empty()) {
-    Element e = std::move(backlog_.front());
-    backlog_.pop_front();
-    return e;
+void XmppClient::OverBudget(Outcome outcome, const std::string& why) {
+  // The session ends here: what it held goes, and the peer gets no further reads.
+  ClearBacklog();
+  stream_.Reset();
+  conn_.Close();
+  throw ProbeError(outcome, why);
+}
+
+void XmppClient::ClearBacklog() {
+  backlog_.clear();
+  backlog_bytes_ = 0;
+}
+
+Element XmppClient::TakeHeld(std::deque<Held>::iterator it) {
+  backlog_bytes_ -= it->bytes;
+  Element e = std::move(it->element);
+  backlog_.erase(it);
+  return e;
+}
+
+void XmppClient::Hold(Element e) {
+  // Before the session is established nothing may be held for later: a server sends no
+  // stanzas then, and whatever arrives pre-TLS is the attacker's.
+  if (!established_) return;
+  std::size_t bytes = Footprint(e);
+  backlog_.push_back(Held{std::move(e), bytes});
+  backlog_bytes_ += bytes;
+  if (backlog_.size() > config_.backlog_limit) TakeHeld(backlog_.begin());
+  if (backlog_bytes_ > config_.budgets.backlog_bytes) {
+    OverBudget(Outcome::kBacklogBudgetExceeded,
+               std::to_string(backlog_.size()) + " unsolicited stanzas hold " + std::to_string(backlog_bytes_) +
+                   " bytes (budget " + std::to_string(config_.budgets.backlog_bytes) + ")");
   }
+}
+
+std::optional<Element> XmppClient::Receive(Deadline deadline) {
+  if (!backlog_.empty()) return TakeHeld(backlog_.begin());
   for (int i = 0; i < 100000; ++i) {
     auto e = ReadRaw(deadline);
     if (!e) return std::nullopt;
@@ -232,19 +215,14 @@ std::optional<Element> XmppClient::Receive(Deadline deadline) {
 
 Element XmppClient::WaitFor(const std::function<bool(const Element&)>& match, Deadline deadline, const std::string& what) {
   for (auto it = backlog_.begin(); it != backlog_.end(); ++it) {
-    if (match(*it)) {
-      Element e = std::move(*it);
-      backlog_.erase(it);
-      return e;
-    }
+    if (match(it->element)) return TakeHeld(it);
   }
   for (int i = 0; i < 1000000; ++i) {
     auto e = ReadRaw(deadline);
     if (!e) break;
     if (HandleInternally(*e, deadline)) continue;
     if (match(*e)) return std::move(*e);
-    backlog_.push_back(std::move(*e));
-    if (backlog_.size() > config_.backlog_limit) backlog_.pop_front();
+    Hold(std::move(*e));
   }
   throw ProbeError(Outcome::kTimeout, "timed out waiting for " + what);
 }

@@ -14,11 +14,32 @@
 #include <vector>
 
 #include "connection.h"
+#include "outcome.h"
 #include "xml_stream.h"
 
 namespace xp {
 
 enum class TlsMode { kStarttls, kDirect, kPlain };
+
+// What one session may make the client read and hold, in bytes. Every budget that runs out
+// ends the session with its own outcome and closes the connection; memory never grows with
+// what a hostile or broken server sends. The defaults fit the probe's MemoryMax (256M) with
+// room for dozens of concurrent sessions.
+struct ByteBudgets {
+  // Stanzas received while waiting for another (the backlog Receive() drains first), counted
+  // as the memory their parsed trees take, not their size on the wire: a stanza of empty
+  // child elements costs about forty times its wire size once parsed.
+  std::size_t backlog_bytes = 4 * 1024 * 1024;
+  // Everything read from connect until the session is bound or resumed. Before that the peer
+  // has not even proved it is the server (pre-TLS, pre-SASL); a real login reads ~10 KB.
+  std::uint64_t login_bytes = 1024 * 1024;
+  // Everything read over one connection; 0: no cap. Off by default because continuous
+  // sessions (failover) read a few KB/s for days: memory is bounded by the budgets above.
+  std::uint64_t session_bytes = 0;
+};
+
+// Resolves host:port to endpoints (throws ProbeError). Empty: getaddrinfo.
+using Resolver = std::function<std::vector<Endpoint>(const std::string& host, int port)>;
 
 struct ClientConfig {
   std::string target;  // host:port the TCP connection goes to (a load balancer, a node)
@@ -33,7 +54,13 @@ struct ClientConfig {
   StreamLimits limits;
   std::string source_address;  // local address to connect from (empty: any)
   bool auto_receipts = true;  // answer XEP-0184 requests like a real client would
-  std::size_t backlog_limit = 1000;
+  std::size_t backlog_limit = 1000;  // stanzas; the byte budget below usually binds first
+  ByteBudgets budgets;
+  // Runs on a helper thread under the connection deadline, so a resolver that never answers
+  // ends the attempt with kDnsTimeout instead of hanging the caller. Tests inject one.
+  Resolver resolver;
+  // SCRAM i= below this is refused (kScramIterationsTooLow): RFC 7677 asks for at least 4096.
+  int min_scram_iterations = 4096;
 };
 
 // XEP-0198 state that outlives a broken connection so a new one can resume it.
@@ -76,6 +103,9 @@ class XmppClient {
   std::string bare_jid() const { return config_.user + "@" + config_.domain; }
   const ClientConfig& config() const { return config_; }
   int fd() const { return conn_.fd(); }
+  // Budget accounting, for tests and diagnostics.
+  std::size_t backlog_bytes() const { return backlog_bytes_; }
+  std::uint64_t bytes_read() const { return bytes_read_; }
 
   void Send(const std::string& stanza, Deadline deadline);
   // Next stanza, or nullopt when the deadline passes first. Stream errors throw kStreamError,
@@ -109,8 +139,14 @@ class XmppClient {
   void OpenStream(Deadline deadline);
   Element ReadFeatures(Deadline deadline);
   void StartTlsNow(Deadline deadline, const char* phase);
-  void AuthScram(const std::string& mech, Deadline deadline);
-  void AuthPlain(Deadline deadline);
+  struct Held {
+    Element element;
+    std::size_t bytes;  // Footprint() when it was held
+  };
+  void Hold(Element e);
+  Element TakeHeld(std::deque<Held>::iterator it);
+  void ClearBacklog();
+  [[noreturn]] void OverBudget(Outcome outcome, const std::string& why);
   std::optional<Element> ReadRaw(Deadline deadline);
   bool HandleInternally(const Element& e, Deadline deadline);
   void AckUpTo(std::uint32_t h);
@@ -125,7 +161,10 @@ class XmppClient {
   std::string mechanism_used_;
   std::string jid_;
   std::map<std::string, double> phases_;
-  std::deque<Element> backlog_;
+  std::deque<Held> backlog_;
+  std::size_t backlog_bytes_ = 0;
+  std::uint64_t bytes_read_ = 0;  // on this connection
+  bool established_ = false;      // bound or resumed: unsolicited stanzas may be held from now on
   SmState sm_;
   std::uint64_t next_id_ = 0;
 };

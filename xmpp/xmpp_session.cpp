@@ -145,6 +145,7 @@ void XmppClient::Resume(Deadline deadline) {
     throw ProbeError(Outcome::kResumeFailed, "server refused to resume the session");
   }
   AckUpTo(ParseH(r.Attr("h")));
+  established_ = true;
   for (const auto& [seq, stanza] : sm_.unacked) conn_.Write(stanza, deadline);
   phases_["resume"] += std::chrono::duration<double>(Clock::now() - t).count();
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -112,11 +113,37 @@ void FakeConn::Kill() {
   ::shutdown(fd_, SHUT_RDWR);
 }
 
-bool FakeConn::StartTls() {
+bool FakeConn::StartTls(int max_version) {
   if (!tls_) return false;
   ssl_ = SSL_new(tls_);
   SSL_set_fd(ssl_, fd_);
+  if (max_version != 0) SSL_set_max_proto_version(ssl_, max_version);
   return SSL_accept(ssl_) == 1;
+}
+
+std::string FakeConn::TlsExporter() const {
+  if (!ssl_) return {};
+  static constexpr char kLabel[] = "EXPORTER-Channel-Binding";
+  unsigned char out[32];
+  if (SSL_export_keying_material(ssl_, out, sizeof out, kLabel, sizeof kLabel - 1, nullptr, 0, 0) != 1) return {};
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+std::string FakeConn::TlsUnique() const {
+  if (!ssl_) return {};
+  unsigned char buf[128];
+  std::size_t n = SSL_get_peer_finished(ssl_, buf, sizeof buf);
+  return std::string(reinterpret_cast<char*>(buf), std::min(n, sizeof buf));
+}
+
+std::string FakeConn::TlsServerEndPoint() const {
+  X509* cert = ssl_ ? SSL_get_certificate(ssl_) : nullptr;
+  if (!cert) return {};
+  // The test certificate is signed with SHA-256, which RFC 5929 section 4.1 then uses as is.
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  X509_digest(cert, EVP_sha256(), md, &len);
+  return std::string(reinterpret_cast<char*>(md), len);
 }
 
 void FakeConn::WaitClosed(std::chrono::milliseconds timeout) {
@@ -206,8 +233,12 @@ std::string Hmac(const EVP_MD* md, const std::string& key, const std::string& da
 }  // namespace
 
 std::string ScramServer::ServerFirst(const std::string& client_first) {
-  client_first_bare_ = client_first.substr(3);  // drop "n,,"
-  server_first_ = "r=" + Attr(client_first_bare_, 'r') + "srvnonce,s=" + Base64Encode("saltsalt") + ",i=4096";
+  // gs2 header: cbind flag, authzid, then the bare message (RFC 5802 section 7).
+  auto second_comma = client_first.find(',', client_first.find(',') + 1);
+  gs2_header_ = client_first.substr(0, second_comma + 1);
+  client_first_bare_ = client_first.substr(second_comma + 1);
+  server_first_ = "r=" + Attr(client_first_bare_, 'r') + "srvnonce,s=" + Base64Encode("saltsalt") +
+                  ",i=" + std::to_string(iterations);
   return server_first_;
 }
 
@@ -215,7 +246,10 @@ std::string ScramServer::ServerFinal(const std::string& client_final) {
   const EVP_MD* md = sha256_ ? EVP_sha256() : EVP_sha1();
   std::string salted(static_cast<std::size_t>(EVP_MD_get_size(md)), '\0');
   PKCS5_PBKDF2_HMAC(password_.data(), static_cast<int>(password_.size()), reinterpret_cast<const unsigned char*>("saltsalt"), 8,
-                    4096, md, static_cast<int>(salted.size()), reinterpret_cast<unsigned char*>(salted.data()));
+                    iterations, md, static_cast<int>(salted.size()), reinterpret_cast<unsigned char*>(salted.data()));
+  if (gs2_header_.starts_with("y") && offered_plus) return {};  // downgrade: RFC 5802 section 6
+  std::string binding = gs2_header_ + (gs2_header_.starts_with("p=") ? cb_data : std::string());
+  if (Attr(client_final, 'c') != Base64Encode(binding)) return {};
   std::string without_proof = client_final.substr(0, client_final.rfind(",p="));
   std::string auth = client_first_bare_ + "," + server_first_ + "," + without_proof;
   std::string client_key = Hmac(md, salted, "Client Key");

@@ -39,7 +39,15 @@ class FakeConn {
   std::string ReadSome(std::chrono::milliseconds timeout);
   // Resets the connection from any thread, as a crashing server would.
   void Kill();
-  bool StartTls();  // server-side handshake with the server's certificate
+  // Server-side handshake with the server's certificate; max_version (TLS1_2_VERSION, ...)
+  // caps the protocol, 0 leaves OpenSSL's maximum.
+  bool StartTls(int max_version = 0);
+  // Channel-binding data as the server computes it: RFC 9266 tls-exporter, RFC 5929
+  // tls-server-end-point. Empty before StartTls.
+  std::string TlsExporter() const;
+  std::string TlsServerEndPoint() const;
+  // RFC 5929 tls-unique as ejabberd 23.01 computes it: the client's Finished message.
+  std::string TlsUnique() const;
   // Blocks until the peer closes or `timeout` passes.
   void WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   int fd() const { return fd_; }
@@ -79,12 +87,18 @@ class ScramServer {
  public:
   ScramServer(bool sha256, std::string password) : sha256_(sha256), password_(std::move(password)) {}
   std::string ServerFirst(const std::string& client_first);
-  // Empty when the proof does not verify; otherwise "v=..." server-final.
+  // Empty when the proof or the channel binding does not verify; otherwise "v=..." server-final.
   std::string ServerFinal(const std::string& client_final);
+  const std::string& gs2_header() const { return gs2_header_; }
+
+  int iterations = 4096;
+  std::string cb_data;        // what "p=<type>" must bind to (this server's view of the channel)
+  bool offered_plus = false;  // then a client's "y" flag means a stripped offer: refuse
 
  private:
   bool sha256_;
   std::string password_;
+  std::string gs2_header_;
   std::string client_first_bare_;
   std::string server_first_;
 };

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <vector>
 #include <string>
 
 #include "xmpp/scram.h"
@@ -30,27 +32,48 @@ struct LoginScript {
   bool sha256 = true;
   // Optional: takes over after SASL success and the post-auth features (gets the user name).
   std::function<void(FakeConn&, const std::string&)> after_auth;
+  int iterations = 4096;  // SCRAM i=
+  bool plus = false;      // also offer SCRAM-SHA-*-PLUS (needs TLS)
+  // XEP-0440 channel-binding types to advertise, e.g. {"tls-exporter"}; empty: no
+  // advertisement, as ejabberd 23.01 (which binds to tls-unique only).
+  std::vector<std::string> cb_types;
+  int tls_max_version = 0;
+  // Hostile STARTTLS: sent before and after <proceed/>, all in one segment.
+  std::string before_proceed, after_proceed;
+  // What the client sent: mechanism and gs2 header (shared so the test can read them).
+  std::shared_ptr<std::string> seen = std::make_shared<std::string>();
 
   void operator()(FakeConn& c) const {
-    if (tls == Tls::kDirect && !c.StartTls()) return;
+    if (tls == Tls::kDirect && !c.StartTls(tls_max_version)) return;
     if (c.ReadUntil(kClientHeaderEnd).empty()) return;
     if (tls == Tls::kStarttls) {
       c.Write(kHeader + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
                         "</stream:features>");
       if (c.ReadUntil("<starttls").empty()) return;
       c.ReadUntil("/>");
-      c.Write("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-      if (!c.StartTls() || c.ReadUntil(kClientHeaderEnd).empty()) return;
+      c.Write(before_proceed + "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" + after_proceed);
+      if (!c.StartTls(tls_max_version) || c.ReadUntil(kClientHeaderEnd).empty()) return;
     }
-    const char* mech = sha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1";
-    c.Write(kHeader + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>" + mech +
-            "</mechanism><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+    std::string mech = sha256 ? "SCRAM-SHA-256" : "SCRAM-SHA-1";
+    std::string offer = "<mechanism>" + mech + "</mechanism>";
+    if (plus) offer = "<mechanism>" + mech + "-PLUS</mechanism>" + offer;
+    std::string cb;
+    for (const auto& type : cb_types) cb += "<channel-binding type='" + type + "'/>";
+    if (!cb.empty()) cb = "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>" + cb + "</sasl-channel-binding>";
+    c.Write(kHeader + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + offer +
+            "<mechanism>PLAIN</mechanism></mechanisms>" + cb + "</stream:features>");
     std::string auth = c.ReadUntil("</auth>");
     if (auth.empty()) return;
     test::ScramServer scram(sha256, password);
+    scram.iterations = iterations;
+    scram.offered_plus = plus;
     std::string client_first = Base64Decode(Between(auth, "'>", "</auth>"));
     std::string user = Between(client_first, ",n=", ",");
     std::string first = scram.ServerFirst(client_first);
+    *seen = Between(auth, "mechanism='", "'") + " " + scram.gs2_header();
+    if (scram.gs2_header() == "p=tls-exporter,,") scram.cb_data = c.TlsExporter();
+    if (scram.gs2_header() == "p=tls-server-end-point,,") scram.cb_data = c.TlsServerEndPoint();
+    if (scram.gs2_header() == "p=tls-unique,,") scram.cb_data = c.TlsUnique();
     c.Write("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + Base64Encode(first) + "</challenge>");
     std::string resp = c.ReadUntil("</response>");
     std::string final_msg = scram.ServerFinal(Base64Decode(Between(resp, ">", "</response>")));

@@ -55,6 +55,34 @@ TEST(Scram, HostileIterationCountIsRefused) {
   EXPECT_EQ(OutcomeOf([&] { c.ClientFinal("r=abcdef,s=QSXCR+Q6sek8bf92,i=2000000000"); }), Outcome::kProtocolError);
 }
 
+TEST(Scram, IterationCountBelowMinimumIsRefused) {
+  for (const char* first : {"r=abcdef,s=QSXCR+Q6sek8bf92,i=1", "r=abcdef,s=QSXCR+Q6sek8bf92,i=4095"}) {
+    ScramClient c(ScramHash::kSha256, "user", "pencil", "abc");
+    c.ClientFirst();
+    EXPECT_EQ(OutcomeOf([&] { c.ClientFinal(first); }), Outcome::kScramIterationsTooLow) << first;
+  }
+  ScramClient c(ScramHash::kSha256, "user", "pencil", "abc");
+  c.ClientFirst();
+  EXPECT_EQ(OutcomeOf([&] { c.ClientFinal("r=abcdef,s=QSXCR+Q6sek8bf92,i=4096"); }), Outcome::kOk);
+}
+
+TEST(Scram, Gs2HeaderCarriesTheChannelBindingFlag) {
+  const std::string first = "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
+  ScramClient y(ScramHash::kSha1, "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL");
+  y.SetChannelBinding(CbFlag::kSupported);
+  EXPECT_EQ(y.ClientFirst(), "y,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
+  EXPECT_TRUE(y.ClientFinal(first).starts_with("c=eSws,r="));  // base64("y,,")
+
+  const std::string binding(32, '\x5a');
+  ScramClient p(ScramHash::kSha1, "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL");
+  p.SetChannelBinding(CbFlag::kBound, "tls-exporter", binding);
+  EXPECT_EQ(p.ClientFirst(), "p=tls-exporter,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
+  std::string final_msg = p.ClientFinal(first);
+  EXPECT_TRUE(final_msg.starts_with("c=" + Base64Encode("p=tls-exporter,," + binding) + ",r=")) << final_msg;
+  // The binding is inside the signed AuthMessage: the RFC 5802 proof (for "n,,") no longer fits.
+  EXPECT_EQ(final_msg.find("p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="), std::string::npos);
+}
+
 TEST(Scram, MalformedServerFirst) {
   for (const char* bad : {"", "r=abc", "r=abc,s=!!!!,i=1", "r=a,s=QSXCR+Q6sek8bf92,i=x", "r=a,s=QSXCR+Q6sek8bf92,i=-5",
                           "garbage", "r=a,,s=b", "m=ext,r=a,s=QSXCR+Q6sek8bf92,i=1", "r=a,s=QSXCR+Q6sek8bf92,i=1,"}) {

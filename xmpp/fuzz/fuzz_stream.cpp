@@ -22,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       stream.Feed(part);
       while (auto e = stream.Next()) {
         (void)e->Attr("id");
+        (void)xp::Footprint(*e);  // what the client's backlog budget counts
         (void)e->Child("body");
       }
       if (input.size() % 7 == 3 && stream.closed()) stream.Reset();

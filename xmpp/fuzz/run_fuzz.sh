@@ -23,13 +23,16 @@ cmake -S "$here" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Rel
 cmake --build "$build" -j2 >>"$build.log" 2>&1 || { tail -n 40 "$build.log"; exit 1; }
 
 seed_dir="$build/seeds"
-mkdir -p "$seed_dir/stream" "$seed_dir/scram"
+mkdir -p "$seed_dir/stream" "$seed_dir/scram" "$seed_dir/negotiation"
 printf '\x10<?xml version="1.0"?><stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" version="1.0"><stream:features><mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features><message id="1"><body>hi</body></message></stream:stream>' >"$seed_dir/stream/features"
 printf 'r=abcdef,s=QSXCR+Q6sek8bf92,i=16' >"$seed_dir/scram/first"
 printf 'v=rmF9pqV8S7suAoZWja4dJRkFsKQ=' >"$seed_dir/scram/final"
+# Mode byte, then a stream: -PLUS offer with XEP-0440 types, a challenge (server-first
+# "r=abcdef,s=QSXCR+Q6sek8bf92,i=16"), success, a bind result.
+printf '\x0b<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams"><stream:features><mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-256</mechanism></mechanisms><sasl-channel-binding xmlns="urn:xmpp:sasl-cb:0"><channel-binding type="tls-exporter"/></sasl-channel-binding></stream:features><challenge xmlns="urn:ietf:params:xml:ns:xmpp-sasl">cj1hYmNkZWYscz1RU1hDUitRNnNlazhiZjkyLGk9MTY=</challenge><success xmlns="urn:ietf:params:xml:ns:xmpp-sasl">dj1ybUY5cHFWOFM3c3VBb1pXamE0ZEpSa0ZzS1E9</success><iq type="result" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><jid>a@b/c</jid></bind></iq>' >"$seed_dir/negotiation/login"
 
 status=0
-for target in stream scram; do
+for target in stream scram negotiation; do
   corpus="$build/corpus-$target"
   mkdir -p "$corpus"
   echo "fuzz: fuzz_$target for ${seconds}s"

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "xmpp/outcome.h"
+#include "xmpp/negotiation.h"
 #include "xmpp/scram.h"
 
 namespace xp {
@@ -23,12 +24,13 @@ std::int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanosecond
 }  // namespace
 
 struct LoadLoop::Session {
-  enum class St { kIdle, kConnecting, kFeatures, kProceed, kHandshake, kChallenge, kSuccess, kBind, kActive, kDead };
+  enum class St { kIdle, kConnecting, kFeatures, kProceed, kHandshake, kChallenge, kBind, kActive, kDead };
   int index = 0;
   int fd = -1;
   SSL* ssl = nullptr;
   XmlStream stream;
-  std::unique_ptr<ScramClient> scram;
+  std::unique_ptr<SaslExchange> sasl;
+  std::uint64_t bytes_read = 0;
   St st = St::kIdle;
   bool tls_done = false, authed = false, want_write = false;
   std::string out;
@@ -68,13 +70,16 @@ void LoadLoop::Watch(Session& s, bool want_write) {
   s.want_write = want_write;
 }
 
-void LoadLoop::Fail(Session& s, const std::string& outcome) {
+void LoadLoop::Fail(Session& s, Outcome outcome, const std::string& condition) {
   if (s.st == Session::St::kDead) return;
+  // The report's keys stay what they were: the outcome's name, a stream error's condition.
+  std::string key(OutcomeName(outcome));
+  if (outcome == Outcome::kStreamError) key += "_" + condition;
   if (s.st == Session::St::kActive) {
     --active_;
-    ++stats_.failures["dropped_" + outcome];
+    ++stats_.failures["dropped_" + key];
   } else {
-    ++stats_.failures[outcome];
+    ++stats_.failures[key];
     ++finished_logins_;
   }
   s.st = Session::St::kDead;
@@ -88,14 +93,14 @@ void LoadLoop::StartSession(int local) {
   s.fd = ::socket(ep.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s.fd < 0) {
     s.st = Session::St::kConnecting;
-    Fail(s, "connect_error");
+    Fail(s, Outcome::kConnectError);
     return;
   }
   int one = 1;
   setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0 && errno != EINPROGRESS) {
     s.st = Session::St::kConnecting;
-    Fail(s, errno == ECONNREFUSED ? "connect_refused" : "connect_error");
+    Fail(s, errno == ECONNREFUSED ? Outcome::kConnectRefused : Outcome::kConnectError);
     return;
   }
   s.st = Session::St::kConnecting;
@@ -119,13 +124,13 @@ void LoadLoop::Flush(Session& s) {
       if (n <= 0) {
         int err = SSL_get_error(s.ssl, n);
         if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) break;
-        return Fail(s, "closed");
+        return Fail(s, Outcome::kClosed);
       }
     } else {
       n = static_cast<int>(::send(s.fd, s.out.data(), s.out.size(), MSG_NOSIGNAL));
       if (n < 0) {
         if (errno == EAGAIN) break;
-        return Fail(s, "closed");
+        return Fail(s, Outcome::kClosed);
       }
     }
     s.out.erase(0, static_cast<std::size_t>(n));
@@ -155,16 +160,13 @@ void LoadLoop::Advance(Session& s) {
     s.tls_done = true;
     if (SSL_session_reused(s.ssl)) ++stats_.tls_resumed;
     s.stream.Reset();
-    s.st = Session::St::kFeatures;
     Watch(s, false);
-    Queue(s, "<?xml version='1.0'?><stream:stream to='" + plan_.domain +
-                 "' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
-    return;
+    return OpenStream(s);
   }
   int err = SSL_get_error(s.ssl, rc);
   if (err == SSL_ERROR_WANT_READ) Watch(s, false);
   else if (err == SSL_ERROR_WANT_WRITE) Watch(s, true);
-  else Fail(s, SSL_get_verify_result(s.ssl) != X509_V_OK ? "cert_verify_failed" : "tls_error");
+  else Fail(s, SSL_get_verify_result(s.ssl) != X509_V_OK ? Outcome::kCertVerifyFailed : Outcome::kTlsError);
 }
 
 void LoadLoop::OnEvent(Session& s, std::uint32_t events) {
@@ -172,16 +174,14 @@ void LoadLoop::OnEvent(Session& s, std::uint32_t events) {
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return Fail(s, err == ECONNREFUSED ? "connect_refused" : "connect_error");
+    if (err != 0) return Fail(s, err == ECONNREFUSED ? Outcome::kConnectRefused : Outcome::kConnectError);
     if (!(events & EPOLLOUT)) return;
     if (plan_.direct_tls) {
       NewTls(s);
       return Advance(s);
     }
-    s.st = Session::St::kFeatures;
     Watch(s, false);
-    return Queue(s, "<?xml version='1.0'?><stream:stream to='" + plan_.domain +
-                        "' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
+    return OpenStream(s);
   }
   if (s.st == Session::St::kHandshake) return Advance(s);
   if (events & EPOLLOUT) Flush(s);
@@ -197,16 +197,18 @@ void LoadLoop::ReadAll(Session& s) {
       if (n <= 0) {
         int err = SSL_get_error(s.ssl, n);
         if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
-        return Fail(s, "closed");
+        return Fail(s, Outcome::kClosed);
       }
     } else {
       n = static_cast<int>(::recv(s.fd, buf, sizeof buf, 0));
-      if (n == 0) return Fail(s, "closed");
+      if (n == 0) return Fail(s, Outcome::kClosed);
       if (n < 0) {
         if (errno == EAGAIN) return;
-        return Fail(s, "closed");
+        return Fail(s, Outcome::kClosed);
       }
     }
+    s.bytes_read += static_cast<std::uint64_t>(n);
+    if (s.st != Session::St::kActive && s.bytes_read > plan_.login_bytes) return Fail(s, Outcome::kSessionBudgetExceeded);
     try {
       s.stream.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
       // Handle() may reset the stream (after STARTTLS/SASL); the loop then finds it empty.
@@ -215,13 +217,20 @@ void LoadLoop::ReadAll(Session& s) {
         if (!e) break;
         Handle(s, *e);
       }
-      if (s.stream.closed()) return Fail(s, "closed");
+      if (s.stream.closed()) return Fail(s, Outcome::kClosed);
     } catch (const ProbeError& e) {
-      return Fail(s, std::string(OutcomeName(e.outcome())));
+      return Fail(s, e.outcome());
     }
   }
 }
 
+void LoadLoop::OpenStream(Session& s) {
+  s.st = Session::St::kFeatures;
+  Queue(s, StreamHeader(plan_.domain));
+}
+
+// The protocol steps are the library's (xmpp/negotiation.h), as XmppClient drives them; this
+// loop only decides when they run. Their ProbeErrors end the session in ReadAll.
 void LoadLoop::Handle(Session& s, const Element& e) {
   using St = Session::St;
   if (e.Is("error", kNsStreams)) {
@@ -230,48 +239,45 @@ void LoadLoop::Handle(Session& s, const Element& e) {
     for (const auto& c : e.children) {
       if (c.name != "text") condition = c.name;
     }
-    return Fail(s, "stream_error_" + condition);
+    return Fail(s, Outcome::kStreamError, condition);
   }
   switch (s.st) {
     case St::kFeatures:
       if (!e.Is("features", kNsStreams)) return;
       if (plan_.tls && !s.tls_done) {
+        if (!e.Child("starttls", kNsTls)) return Fail(s, Outcome::kStarttlsMissing);
         s.st = St::kProceed;
-        return Queue(s, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        return Queue(s, std::string(kStartTlsRequest));
       }
       if (!s.authed) {
-        s.scram = std::make_unique<ScramClient>(plan_.mechanism == "SCRAM-SHA-1" ? ScramHash::kSha1 : ScramHash::kSha256,
-                                                plan_.user_prefix + std::to_string(s.index % plan_.users + 1), plan_.password);
+        SaslPlan sasl = ChooseSasl({plan_.mechanism}, e, s.ssl);
+        s.sasl = std::make_unique<SaslExchange>(sasl, plan_.user_prefix + std::to_string(s.index % plan_.users + 1),
+                                                plan_.password, plan_.min_scram_iterations);
         s.st = St::kChallenge;
-        return Queue(s, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='" + plan_.mechanism + "'>" +
-                            Base64Encode(s.scram->ClientFirst()) + "</auth>");
+        return Queue(s, s.sasl->Start());
       }
       s.st = St::kBind;
-      return Queue(s, "<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>l" +
-                          std::to_string(s.index) + "</resource></bind></iq>");
+      return Queue(s, BindRequest("b", "l" + std::to_string(s.index)));
     case St::kProceed:
-      if (e.name != "proceed") return Fail(s, "tls_error");
+      if (e.ns != kNsTls) return;
+      CheckProceed(e);
+      // Whatever came with <proceed/> in cleartext is dropped, never parsed after TLS.
+      s.stream.Reset();
       NewTls(s);
       return Advance(s);
-    case St::kChallenge:
-      if (e.name == "failure") return Fail(s, "auth_failed");
-      if (e.name != "challenge") return;
-      s.st = St::kSuccess;
-      return Queue(s, "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" +
-                          Base64Encode(s.scram->ClientFinal(Base64Decode(e.text))) + "</response>");
-    case St::kSuccess:
-      if (e.name == "failure") return Fail(s, "auth_failed");
-      if (e.name != "success") return;
-      s.scram->VerifyServerFinal(Base64Decode(e.text));
-      s.scram.reset();
+    case St::kChallenge: {
+      if (e.ns != kNsSasl) return;
+      std::string reply = s.sasl->OnElement(e);
+      if (!reply.empty()) Queue(s, reply);
+      if (!s.sasl->done()) return;
+      s.sasl.reset();
       s.authed = true;
       s.stream.Reset();
-      s.st = St::kFeatures;
-      return Queue(s, "<?xml version='1.0'?><stream:stream to='" + plan_.domain +
-                          "' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>");
+      return OpenStream(s);
+    }
     case St::kBind: {
       if (e.name != "iq" || e.Attr("id") != "b") return;
-      if (e.Attr("type") != "result") return Fail(s, "bind_failed");
+      BoundJid(e);
       s.st = St::kActive;
       ++active_;
       ++finished_logins_;
@@ -338,7 +344,7 @@ void LoadLoop::Run(const LoadControl& control) {
     }
     if (!logins_done_ && now >= plan_.logins_deadline) {
       for (auto& s : sessions_) {
-        if (s->st != Session::St::kActive && s->st != Session::St::kDead) Fail(*s, "timeout");
+        if (s->st != Session::St::kActive && s->st != Session::St::kDead) Fail(*s, Outcome::kTimeout);
       }
     }
     logins_done_ = started_ == count && finished_logins_ >= count;

@@ -12,6 +12,7 @@
 #include <atomic>
 
 #include "xmpp/connection.h"
+#include "xmpp/outcome.h"
 #include "xmpp/xml_stream.h"
 
 typedef struct ssl_session_st SSL_SESSION;
@@ -28,7 +29,11 @@ struct LoadPlan {
   bool direct_tls = false;
   std::shared_ptr<TlsContext> tls_ctx;
   std::function<SSL_SESSION*()> resume_session;  // optional: a session to resume (new reference)
-  std::string mechanism;
+  std::string mechanism;  // upgraded to its -PLUS variant when the server offers it
+  int min_scram_iterations = 4096;
+  // Bytes one session may read before it is bound (kSessionBudgetExceeded): what the client
+  // library allows too (ByteBudgets::login_bytes).
+  std::uint64_t login_bytes = 1024 * 1024;
   double login_rate = 100;    // this loop's share
   double message_rate = 1;    // per session
   int total_sessions = 0;
@@ -44,7 +49,9 @@ struct LoadControl {
 
 struct LoadStats {
   std::uint64_t logins_ok = 0;
-  std::map<std::string, std::uint64_t> failures;  // outcome -> count
+  // OutcomeName -> count; "stream_error_<condition>" names the condition, "dropped_<outcome>"
+  // a session lost after login.
+  std::map<std::string, std::uint64_t> failures;
   std::vector<double> login_seconds;
   std::vector<double> delivery_seconds;
   std::uint64_t sent = 0, received = 0;
@@ -76,7 +83,8 @@ class LoadLoop {
   void Queue(Session& s, const std::string& data);
   void NewTls(Session& s);
   void Flush(Session& s);
-  void Fail(Session& s, const std::string& outcome);
+  void Fail(Session& s, Outcome outcome, const std::string& condition = {});
+  void OpenStream(Session& s);
   void SendMessages(Clock::time_point now);
   std::string Jid(int index) const;
 
