@@ -57,7 +57,14 @@ struct XmlStreamCallbacks {
       s.boundary_ = XML_GetCurrentByteIndex(s.parser_->p) + XML_GetCurrentByteCount(s.parser_->p);
       return;
     }
-    if (s.depth_ == 2) s.boundary_ = XML_GetCurrentByteIndex(s.parser_->p);
+    if (s.depth_ == 2) {
+      s.boundary_ = XML_GetCurrentByteIndex(s.parser_->p);
+      s.elements_ = 0;
+    }
+    if (++s.elements_ > s.limits_.max_stanza_elements) {
+      Fail(s, "stanza with more than " + std::to_string(s.limits_.max_stanza_elements) + " elements", true);
+      return;
+    }
     s.CheckSize(XML_GetCurrentByteIndex(s.parser_->p));
     Element e;
     e.ns = std::move(ns);
@@ -126,6 +133,7 @@ void XmlStream::Reset() {
   header_seen_ = false;
   closed_ = false;
   depth_ = 0;
+  elements_ = 0;
   boundary_ = 0;
   fed_ = 0;
   failure_.clear();

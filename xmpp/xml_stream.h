@@ -51,6 +51,9 @@ struct Element {
 struct StreamLimits {
   std::size_t max_stanza_bytes = 256 * 1024;
   int max_depth = 24;  // counted from the stream root (a stanza sits at depth 2)
+  // Elements in one stanza. Each costs ~150 bytes parsed for as little as 4 on the wire
+  // ("<a/>"), so this, not the byte limit, bounds what one stanza can make us hold (~2.5 MB).
+  std::size_t max_stanza_elements = 16384;
 };
 
 class XmlStream {
@@ -85,6 +88,7 @@ class XmlStream {
   bool header_seen_ = false;
   bool closed_ = false;
   int depth_ = 0;
+  std::size_t elements_ = 0;  // in the current stanza
   long long boundary_ = 0;  // byte index where the current stanza (or gap) began
   long long fed_ = 0;
   std::string failure_;

@@ -130,6 +130,30 @@ TEST(XmlStream, ManySmallStanzasStayUnderTheLimit) {
   }
 }
 
+TEST(XmlStream, StanzaOfTooManyElementsIsLimitExceeded) {
+  // 20,000 empty elements are 80 KB on the wire, well under the byte limit, but ~3 MB parsed.
+  StreamLimits limits;
+  limits.max_stanza_elements = 16384;
+  XmlStream s(limits);
+  std::string stanza = "<message>";
+  for (int i = 0; i < 20000; ++i) stanza += "<a/>";
+  Outcome outcome = Outcome::kOk;
+  try {
+    s.Feed(std::string(kHeader) + stanza + "</message>");
+  } catch (const ProbeError& e) {
+    outcome = e.outcome();
+  }
+  EXPECT_EQ(outcome, Outcome::kLimitExceeded);
+  // Many elements spread over many stanzas are fine: the count is per stanza.
+  XmlStream ok(limits);
+  std::string small = "<message>";
+  for (int i = 0; i < 1000; ++i) small += "<a/>";
+  small += "</message>";
+  std::string many;
+  for (int i = 0; i < 30; ++i) many += small;
+  EXPECT_NO_THROW(ok.Feed(std::string(kHeader) + many));
+}
+
 TEST(XmlStream, ResetStartsANewDocument) {
   XmlStream s;
   s.Feed(kHeader + "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");

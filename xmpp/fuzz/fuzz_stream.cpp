@@ -14,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   xp::StreamLimits limits;
   limits.max_stanza_bytes = 4096;
   limits.max_depth = 8;
+  limits.max_stanza_elements = 64;
   xp::XmlStream stream(limits);
   try {
     while (!input.empty()) {
