@@ -1,9 +1,7 @@
 #include "xmpp_client.h"
 
-#include <algorithm>
-
-#include "outcome.h"
 #include "negotiation.h"
+#include "outcome.h"
 
 namespace xp {
 

@@ -15,7 +15,6 @@
 
 #include "xmpp/outcome.h"
 #include "xmpp/negotiation.h"
-#include "xmpp/scram.h"
 
 namespace xp {
 
