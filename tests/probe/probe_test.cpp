@@ -11,6 +11,7 @@
 #include "probe/config.h"
 #include "probe/failover.h"
 #include "probe/modules.h"
+#include "probe/target_policy.h"
 
 namespace xp {
 namespace {
@@ -138,6 +139,36 @@ TEST(Modules, C2sReportsFeatures) {
   EXPECT_EQ(mechs, 2);
 }
 
+TEST(TargetPolicy, PatternsMatchHostAndPortWithoutCrossingTheColon) {
+  EXPECT_TRUE(TargetPatternMatches("127.0.0.1:5222", "127.0.0.1:5222"));
+  EXPECT_TRUE(TargetPatternMatches("127.0.0.*:5222", "127.0.0.3:5222"));
+  EXPECT_TRUE(TargetPatternMatches("*.Example.org:52??", "xmpp.example.ORG:5223"));
+  EXPECT_TRUE(TargetPatternMatches("xmpp.test:*", "xmpp.test:5222"));
+  EXPECT_FALSE(TargetPatternMatches("127.0.0.*:5222", "127.0.0.3:5223"));
+  EXPECT_FALSE(TargetPatternMatches("*:5222", "[::1]:5222"));  // a star never spans ':'
+  EXPECT_FALSE(TargetPatternMatches("xmpp.test:*", "xmpp.test:5222:evil"));
+  EXPECT_FALSE(TargetPatternMatches("127.0.0.1:5222", "127.0.0.1:52220"));
+  EXPECT_FALSE(TargetPatternMatches("*", "a:b"));
+}
+
+TEST(TargetPolicy, OwnTargetOrAllowedListOnly) {
+  auto cfg = ParseConfig(
+      "modules:\n  c:\n    prober: c2s\n    target: 127.0.0.1:5222\n    allowed_targets: ['127.0.0.2:52*']\n"
+      "  d:\n    prober: c2s\n",
+      "t");
+  EXPECT_FALSE(TargetRefusal(cfg.modules["c"], ""));
+  EXPECT_FALSE(TargetRefusal(cfg.modules["c"], "127.0.0.1:5222"));
+  EXPECT_FALSE(TargetRefusal(cfg.modules["c"], "127.0.0.2:5269"));
+  auto why = TargetRefusal(cfg.modules["c"], "evil.example:5222");
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("'evil.example:5222' is not allowed for module 'c'"), std::string::npos) << *why;
+  ASSERT_TRUE(TargetRefusal(cfg.modules["d"], "127.0.0.1:5222"));
+  EXPECT_NE(TargetRefusal(cfg.modules["d"], "127.0.0.1:5222")->find("has no target"), std::string::npos);
+  EXPECT_THROW(ParseConfig("modules:\n  c:\n    prober: c2s\n    allowed_targets: 'x:1'\n", "t"), std::runtime_error);
+  EXPECT_THROW(ParseConfig("modules:\n  c:\n    prober: c2s\n    allowed_targets: ['nohost']\n", "t"),
+               std::runtime_error);
+}
+
 TEST(Modules, MissingTargetIsConfigError) {
   auto cfg = ParseConfig("modules:\n  c:\n    prober: c2s\n", "t");
   EXPECT_EQ(RunProbe(cfg.modules["c"], "").outcome, Outcome::kConfigError);
@@ -181,6 +212,25 @@ TEST(CheckCommand, ExitCodesFollowTheMonitoringPluginContract) {
   out.clear();
   EXPECT_EQ(RunCheck("--config.file " + conf + " --module nope", &out), 3);
   EXPECT_NE(out.find("UNKNOWN"), std::string::npos) << out;
+  {
+    // Flags written before the subcommand are meant for it too (they used to be silently
+    // ignored, and check probed with the built-in configuration, where there is no module m).
+    FakeServer server(LoginScript{});
+    out.clear();
+    std::string cmd = std::string(XMPP_PROBE_BIN) + " --config.file " + conf + " check --module m --target " +
+                      server.target() + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    EXPECT_EQ(WEXITSTATUS(pclose(p)), 0) << out;
+    EXPECT_EQ(out.rfind("XMPP OK - m to ", 0), 0u) << out;
+    out.clear();
+    cmd = std::string(XMPP_PROBE_BIN) + " --web.listen-address 127.0.0.1:1 check --module m 2>&1";
+    p = popen(cmd.c_str(), "r");
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    EXPECT_EQ(WEXITSTATUS(pclose(p)), 1) << out;
+    EXPECT_NE(out.find("--web.listen-address is a flag of the daemon"), std::string::npos) << out;
+  }
   {
     FakeServer server(LoginScript{});
     out.clear();

@@ -4,6 +4,8 @@
 
 #include <csignal>
 #include <iostream>
+#include <stdexcept>
+#include <utility>
 
 #include "daemon/serve.h"
 #include "load/load.h"
@@ -16,6 +18,30 @@ void AddCommon(CLI::App& app, xp::CommonOptions& o) {
   app.add_option("--stack.run-dir", o.run_dir, "server/stack run directory (secrets/, tls/) for the built-in config");
   app.add_option("--xmpp.domain", o.domain, "XMPP domain for the built-in config")->capture_default_str();
   app.add_option("--log.level", o.log_level, "debug, info, warn, error")->capture_default_str();
+}
+
+// Flags written before a subcommand are parsed by the top-level app, the daemon's. Someone
+// writing `xmpp_probe --config.file F check` means them for `check`: without this, check
+// silently probed with the built-in configuration.
+void Inherit(const CLI::App& top, const CLI::App& sub, const xp::CommonOptions& from, xp::CommonOptions& to) {
+  auto take = [&](const char* name, const std::string& src, std::string& dst) {
+    if (top.count(name) == 0) return;
+    if (sub.count(name) > 0 && dst != src) {
+      throw std::runtime_error(std::string(name) + " given before and after '" + sub.get_name() +
+                               "' with different values");
+    }
+    dst = src;
+  };
+  take("--config.file", from.config_file, to.config_file);
+  take("--stack.run-dir", from.run_dir, to.run_dir);
+  take("--xmpp.domain", from.domain, to.domain);
+  take("--log.level", from.log_level, to.log_level);
+  for (const char* daemon_only : {"--web.listen-address", "--web.config.file", "--no-continuous"}) {
+    if (top.count(daemon_only) > 0) {
+      throw std::runtime_error(std::string(daemon_only) + " is a flag of the daemon; '" + sub.get_name() +
+                               "' does not take it");
+    }
+  }
 }
 
 }  // namespace
@@ -74,6 +100,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   try {
+    const std::pair<CLI::App*, xp::CommonOptions*> subcommands[] = {
+        {check_cmd, &check.common}, {drill_cmd, &drill.common}, {load_cmd, &load.common}, {config_cmd, &print}};
+    for (auto [cmd, common] : subcommands) {
+      if (*cmd) Inherit(app, *cmd, serve.common, *common);
+    }
     for (auto* o : {&serve.common, &check.common, &drill.common, &load.common, &print}) {
       if (o->log_level != "info") xw::log::SetLevel(xw::log::ParseLevel(o->log_level));
     }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "probe/failover.h"
 #include "probe/modules.h"
+#include "probe/target_policy.h"
 #include "web_config.h"
 
 namespace xp {
@@ -33,6 +34,15 @@ int Serve(const ServeOptions& opts) {
   xw::HttpServerOptions http;
   http.address = xw::ParseListenAddress(opts.listen_address);
   http.web = xw::LoadWebConfig(opts.web_config_file);
+
+  // Signals are taken synchronously by this thread; block them before any thread exists (the
+  // failover sessions, the HTTP workers) so none of those threads is picked to receive them
+  // and killed mid-write.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   auto registry = std::make_shared<prometheus::Registry>();
   auto& probes = prometheus::BuildCounter()
@@ -81,6 +91,12 @@ int Serve(const ServeOptions& opts) {
     if (it == config.modules.end()) {
       return xw::HttpResponse{400, "text/plain; charset=utf-8", "unknown module '" + module + "'\n"};
     }
+    const std::string target = req.Param("target");
+    if (auto refusal = TargetRefusal(it->second, target)) {
+      probes.Add({{"module", module}, {"outcome", "target_not_allowed"}}).Increment();
+      xw::log::Warn("probe refused", {{"module", module}, {"target", target}, {"err", *refusal}});
+      return xw::HttpResponse{403, "text/plain; charset=utf-8", *refusal + "\n"};
+    }
     ProbeResult r;
     if (failover && module == failover_module) {
       // The continuous sessions already know: success means both are connected right now.
@@ -89,12 +105,12 @@ int Serve(const ServeOptions& opts) {
       r.detail = s.last_error;
       r.Add("probe_xmpp_failover_sessions_up", "Failover sessions connected.", (s.sender_up ? 1 : 0) + (s.receiver_up ? 1 : 0));
     } else {
-      r = RunProbe(it->second, req.Param("target"));
+      r = RunProbe(it->second, target);
     }
     probes.Add({{"module", module}, {"outcome", std::string(OutcomeName(r.outcome))}}).Increment();
     if (!r.success()) {
       xw::log::Info("probe failed", {{"module", module},
-                                     {"target", req.Param("target")},
+                                     {"target", target},
                                      {"outcome", std::string(OutcomeName(r.outcome))},
                                      {"err", r.detail}});
     }
@@ -110,13 +126,6 @@ int Serve(const ServeOptions& opts) {
                             prometheus::TextSerializer().Serialize(fams)};
   });
 
-  // Signals are taken synchronously by this thread; block them before any thread starts
-  // serving so none of those threads is picked to receive them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   server.Start();
   int sig = 0;
   sigwait(&set, &sig);

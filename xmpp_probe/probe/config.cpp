@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "probe/modules.h"
 #include "xmpp/outcome.h"
 
 namespace xp {
@@ -114,13 +115,17 @@ ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin)
     std::string where = origin + ": module " + m.name;
     const YAML::Node& n = kv.second;
     try {
-      CheckKeys(n, {"prober", "target", "timeout", "xmpp", "account", "peer", "failover"}, where);
+      CheckKeys(n, {"prober", "target", "allowed_targets", "timeout", "xmpp", "account", "peer", "failover"}, where);
       m.prober = n["prober"].as<std::string>("");
-      static const std::vector<std::string> kProbers = {"c2s", "login", "message", "offline", "mam", "failover"};
-      bool known = false;
-      for (const auto& p : kProbers) known = known || p == m.prober;
-      if (!known) Bad(where, "unknown prober '" + m.prober + "'");
+      if (!IsKnownProber(m.prober)) Bad(where, "unknown prober '" + m.prober + "'");
       m.target = n["target"].as<std::string>("");
+      if (n["allowed_targets"]) {
+        if (!n["allowed_targets"].IsSequence()) Bad(where, "allowed_targets must be a list of host:port patterns");
+        m.allowed_targets = n["allowed_targets"].as<std::vector<std::string>>();
+        for (const auto& p : m.allowed_targets) {
+          if (p.find(':') == std::string::npos) Bad(where, "allowed_targets entry '" + p + "' has no :port");
+        }
+      }
       m.timeout = DurationOr(n["timeout"], m.timeout, where + ".timeout");
       if (n["xmpp"]) m.xmpp = ParseXmpp(n["xmpp"], where + ".xmpp");
       if (n["account"]) m.account = ParseAccount(n["account"], where + ".account");

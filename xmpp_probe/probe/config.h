@@ -52,6 +52,8 @@ struct ModuleConfig {
   std::string name;
   std::string prober;  // c2s, login, message, offline, mam, failover
   std::string target;  // default target when the request names none
+  // Further targets /probe may aim this module at ("host:port" globs, see target_policy.h).
+  std::vector<std::string> allowed_targets;
   std::chrono::milliseconds timeout{10000};
   XmppOptions xmpp;
   Account account;

@@ -31,6 +31,15 @@ void AddConnectionMetrics(const XmppClient& client, ProbeResult& r) {
   r.Add("probe_tls_version_info", "The negotiated TLS version.", 1, {{"version", c.tls_version}});
 }
 
+const std::map<std::string, Prober>& OneShotProbers() {
+  static const std::map<std::string, Prober> probers = {
+      {"c2s", ProbeC2s}, {"login", ProbeLogin}, {"message", ProbeMessage}, {"offline", ProbeOffline}, {"mam", ProbeMam},
+  };
+  return probers;
+}
+
+bool IsKnownProber(const std::string& name) { return name == "failover" || OneShotProbers().count(name) > 0; }
+
 ProbeResult RunProbe(const ModuleConfig& module, const std::string& target_in) {
   ProbeResult r;
   auto start = Clock::now();
@@ -38,12 +47,12 @@ ProbeResult RunProbe(const ModuleConfig& module, const std::string& target_in) {
   std::string target = target_in.empty() ? module.target : target_in;
   try {
     if (target.empty()) throw ProbeError(Outcome::kConfigError, "no target given and module has none");
-    if (module.prober == "c2s") ProbeC2s(module, target, deadline, r);
-    else if (module.prober == "login") ProbeLogin(module, target, deadline, r);
-    else if (module.prober == "message") ProbeMessage(module, target, deadline, r);
-    else if (module.prober == "offline") ProbeOffline(module, target, deadline, r);
-    else if (module.prober == "mam") ProbeMam(module, target, deadline, r);
-    else throw ProbeError(Outcome::kConfigError, "prober '" + module.prober + "' is continuous; see /metrics");
+    const auto& probers = OneShotProbers();
+    const auto prober = probers.find(module.prober);
+    if (prober == probers.end()) {
+      throw ProbeError(Outcome::kConfigError, "prober '" + module.prober + "' is continuous; see /metrics");
+    }
+    prober->second(module, target, deadline, r);
     r.outcome = Outcome::kOk;
   } catch (const ProbeError& e) {
     r.outcome = e.outcome();

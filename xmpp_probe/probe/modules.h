@@ -2,6 +2,7 @@
 // ProbeResult; RunProbe times it and turns exceptions into outcomes.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "xmpp/xmpp_client.h"
@@ -11,6 +12,14 @@
 namespace xp {
 
 ProbeResult RunProbe(const ModuleConfig& module, const std::string& target);
+
+// A one-shot prober: connects, does its part, fills `r`; throws ProbeError with an outcome.
+using Prober = void (*)(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+// The one-shot probers by the name a module's `prober:` selects (blackbox_exporter's pattern).
+// `failover` is not among them: it runs continuously (daemon) or as a drill.
+const std::map<std::string, Prober>& OneShotProbers();
+// Every name a module may use as `prober:`.
+bool IsKnownProber(const std::string& name);
 
 void ProbeC2s(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
 void ProbeLogin(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
