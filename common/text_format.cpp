@@ -9,6 +9,32 @@
 namespace xw {
 namespace {
 
+// Length of the well-formed UTF-8 sequence at the start of `s` (1-4), or 0 if there is none
+// (Unicode 15, table 3-7).
+std::size_t Utf8SequenceLength(std::string_view s) {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return i < s.size() && b(i) >= lo && b(i) <= hi;
+  };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;  // no surrogates
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+bool LabelsValid(const prometheus::ClientMetric& m) {
+  for (const auto& l : m.label) {
+    if (!IsValidUtf8(l.value)) return false;
+  }
+  return true;
+}
+
 void AppendDouble(std::string& out, double v) {
   if (std::isnan(v)) {
     out += "NaN";
@@ -90,14 +116,57 @@ const char* TypeName(prometheus::MetricType t) {
 
 }  // namespace
 
-void AppendTextFormat(std::string& out, const std::vector<prometheus::MetricFamily>& families) {
+bool IsValidUtf8(std::string_view s) {
+  // Nearly every value is ASCII: skip eight bytes at a time while no high bit is set.
+  std::size_t i = 0;
+  while (i + 8 <= s.size()) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if ((w & 0x8080808080808080ULL) != 0) break;
+    i += 8;
+  }
+  while (i < s.size()) {
+    const std::size_t n = Utf8SequenceLength(s.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string ToValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool in_bad_run = false;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = Utf8SequenceLength(s.substr(i));
+    if (n == 0) {
+      if (!in_bad_run) out += "\xEF\xBF\xBD";
+      in_bad_run = true;
+      ++i;
+      continue;
+    }
+    in_bad_run = false;
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+void AppendTextFormat(std::string& out, const std::vector<prometheus::MetricFamily>& families,
+                      TextFormatStats* stats) {
   for (const auto& f : families) {
     if (f.metric.empty()) continue;
+    // Taken back if every series of the family is dropped: no HELP and TYPE without samples.
+    const std::size_t family_start = out.size();
     if (!f.help.empty()) {
       out += "# HELP ";
       out += f.name;
       out.push_back(' ');
-      AppendEscaped(out, f.help, false);
+      if (IsValidUtf8(f.help)) {
+        AppendEscaped(out, f.help, false);
+      } else {
+        AppendEscaped(out, ToValidUtf8(f.help), false);
+      }
       out.push_back('\n');
     }
     out += "# TYPE ";
@@ -105,7 +174,15 @@ void AppendTextFormat(std::string& out, const std::vector<prometheus::MetricFami
     out.push_back(' ');
     out += TypeName(f.type);
     out.push_back('\n');
+    std::size_t written = 0;
     for (const auto& m : f.metric) {
+      if (!LabelsValid(m)) {
+        if (stats != nullptr) {
+          if (stats->invalid_utf8_series++ == 0) stats->first_invalid = f.name;
+        }
+        continue;
+      }
+      ++written;
       switch (f.type) {
         case prometheus::MetricType::Counter: AppendSample(out, f.name, "", m, nullptr, 0, m.counter.value); break;
         case prometheus::MetricType::Gauge: AppendSample(out, f.name, "", m, nullptr, 0, m.gauge.value); break;
@@ -130,13 +207,14 @@ void AppendTextFormat(std::string& out, const std::vector<prometheus::MetricFami
         }
       }
     }
+    if (written == 0) out.resize(family_start);
   }
 }
 
-std::string TextFormat(const std::vector<prometheus::MetricFamily>& families) {
+std::string TextFormat(const std::vector<prometheus::MetricFamily>& families, TextFormatStats* stats) {
   std::string out;
   out.reserve(families.size() * 160);
-  AppendTextFormat(out, families);
+  AppendTextFormat(out, families, stats);
   return out;
 }
 

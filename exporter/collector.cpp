@@ -14,10 +14,35 @@ std::string Paths::Root(const std::string& abs) const {
   return rootfs + abs;
 }
 
+namespace {
+
+// The value as type T, parsing it when it is still command-line text.
+template <typename T>
+T Typed(const std::map<std::string, FlagValue>& options, const std::string& flag, FlagType type) {
+  const FlagValue& v = options.at(flag);
+  if (const T* t = std::get_if<T>(&v)) return *t;
+  if (const auto* text = std::get_if<std::string>(&v)) return std::get<T>(ParseFlagValue(type, flag, *text));
+  throw ConfigError("--" + flag + " is not a " + FlagTypeName(type) + " flag");
+}
+
+}  // namespace
+
+const std::string& CollectorContext::Option(const std::string& flag) const {
+  const FlagValue& v = options.at(flag);
+  if (const auto* text = std::get_if<std::string>(&v)) return *text;
+  throw ConfigError("--" + flag + " is not a string flag");
+}
+
 bool CollectorContext::BoolOption(const std::string& flag) const {
-  const std::string& v = Option(flag);
-  if (v != "true" && v != "false") throw ConfigError("--" + flag + ": expected true or false, got '" + v + "'");
-  return v == "true";
+  return Typed<bool>(options, flag, FlagType::kBool);
+}
+
+std::chrono::nanoseconds CollectorContext::DurationOption(const std::string& flag) const {
+  return Typed<std::chrono::nanoseconds>(options, flag, FlagType::kDuration);
+}
+
+std::int64_t CollectorContext::IntOption(const std::string& flag) const {
+  return Typed<std::int64_t>(options, flag, FlagType::kInt);
 }
 
 std::string DoesNotExist(const std::string& path) {

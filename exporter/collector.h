@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "flag_value.h"
+
 namespace xw::exporter {
 
 // Filesystem roots, so tests can point collectors at fixture trees.
@@ -28,15 +30,20 @@ struct Paths {
   std::string Root(const std::string& abs) const;
 };
 
-// What a collector gets at construction: the roots and the values of its own flags.
+// What a collector gets at construction: the roots and the values of its own flags, typed
+// as the collector declared them (ParseFlags converts the command line). A value may also be
+// held as its command-line text (tests and benchmarks fill the map with the declared
+// defaults): the typed accessors then parse it, with the same errors as the command line.
 struct CollectorContext {
   Paths paths;
-  std::map<std::string, std::string> options;  // full flag name without "--" -> value
+  std::map<std::string, FlagValue> options;  // full flag name without "--" -> value
 
-  // Value of a flag declared in the collector's spec; throws std::out_of_range if undeclared.
-  const std::string& Option(const std::string& flag) const { return options.at(flag); }
-  // A true/false flag given as --flag=true or --flag=false; throws ConfigError otherwise.
+  // kString or kRegex flags. Each throws std::out_of_range for a flag nobody declared and
+  // ConfigError naming the flag for a value of the wrong type.
+  const std::string& Option(const std::string& flag) const;
   bool BoolOption(const std::string& flag) const;
+  std::chrono::nanoseconds DurationOption(const std::string& flag) const;
+  std::int64_t IntOption(const std::string& flag) const;
 };
 
 // A collector's Collect() may throw: the scrape catches it, logs it, reports
@@ -64,11 +71,32 @@ struct NoDataError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A flag a collector declares. The default is written as on the command line ("5s", "true").
 struct CollectorFlag {
   std::string name;  // e.g. "collector.filesystem.mount-timeout"
   std::string default_value;
   std::string help;
+  FlagType type = FlagType::kString;
+  // Older names that set the same value (node_exporter's hidden, deprecated spellings).
+  std::vector<std::string> aliases = {};
 };
+
+inline CollectorFlag StringFlag(std::string name, std::string def, std::string help) {
+  return {std::move(name), std::move(def), std::move(help), FlagType::kString};
+}
+inline CollectorFlag RegexFlag(std::string name, std::string def, std::string help,
+                               std::vector<std::string> aliases = {}) {
+  return {std::move(name), std::move(def), std::move(help), FlagType::kRegex, std::move(aliases)};
+}
+inline CollectorFlag BoolFlag(std::string name, bool def, std::string help) {
+  return {std::move(name), def ? "true" : "false", std::move(help), FlagType::kBool};
+}
+inline CollectorFlag DurationFlag(std::string name, std::string def, std::string help) {
+  return {std::move(name), std::move(def), std::move(help), FlagType::kDuration};
+}
+inline CollectorFlag IntFlag(std::string name, std::int64_t def, std::string help) {
+  return {std::move(name), std::to_string(def), std::move(help), FlagType::kInt};
+}
 
 struct CollectorSpec {
   std::string name;

@@ -33,6 +33,8 @@ struct NodeScraper::Pool {
 };
 
 NodeScraper::NodeScraper(std::vector<Named> collectors, unsigned threads) : collectors_(std::move(collectors)) {
+  // Every collector has its series from the start, so increase() sees the first drop.
+  for (const auto& c : collectors_) invalid_utf8_[c.first] = 0;
   if (threads <= 1 || collectors_.size() <= 1) return;
   pool_ = std::make_unique<Pool>();
   for (unsigned i = 1; i < threads; ++i) {
@@ -95,7 +97,7 @@ void NodeScraper::Drain(Job& job) const {
   }
 }
 
-std::vector<prometheus::MetricFamily> NodeScraper::Collect() const {
+std::vector<NodeScraper::Outcome> NodeScraper::RunAll() const {
   auto job = std::make_shared<Job>(collectors_.size());
   if (pool_) {
     {
@@ -112,31 +114,59 @@ std::vector<prometheus::MetricFamily> NodeScraper::Collect() const {
     pool_->done_cv.wait(lock, [&] { return job->finished.load() == collectors_.size(); });
     if (pool_->job == job) pool_->job.reset();
   }
+  return std::move(job->outcomes);
+}
 
+std::vector<prometheus::MetricFamily> NodeScraper::Collect() const {
+  std::vector<Outcome> outcomes = RunAll();
   std::vector<prometheus::MetricFamily> out;
   std::size_t total = 2;
-  for (const Outcome& o : job->outcomes) total += o.families.size();
+  for (const Outcome& o : outcomes) total += o.families.size();
   out.reserve(total);  // one allocation: growing it step by step moved every family several times
-  for (Outcome& o : job->outcomes) {
+  for (Outcome& o : outcomes) {
     for (auto& f : o.families) out.push_back(std::move(f));
   }
-  AddOutcomeFamilies(job->outcomes, out);
+  AddOutcomeFamilies(outcomes, out);
   return out;
 }
 
-void NodeScraper::AppendText(std::string& out) const {
+void NodeScraper::Write(std::string& out, const std::string& source,
+                        const std::vector<prometheus::MetricFamily>& families) const {
+  TextFormatStats stats;
+  AppendTextFormat(out, families, &stats);
+  if (stats.invalid_utf8_series == 0) return;
+  log::Warn("series dropped: a label value is not valid UTF-8",
+            {{"collector", source}, {"series", std::to_string(stats.invalid_utf8_series)}, {"first", stats.first_invalid}});
+  std::lock_guard lock(invalid_mu_);
+  invalid_utf8_[source] += stats.invalid_utf8_series;
+}
+
+void NodeScraper::AppendText(std::string& out, std::vector<Extra> extras) const {
+  std::vector<Outcome> outcomes;
   if (pool_) {
-    AppendTextFormat(out, Collect());
-    return;
+    outcomes = RunAll();
+    for (std::size_t i = 0; i < collectors_.size(); ++i) {
+      Write(out, collectors_[i].first, outcomes[i].families);
+      outcomes[i].families.clear();
+    }
+  } else {
+    outcomes.resize(collectors_.size());
+    for (std::size_t i = 0; i < collectors_.size(); ++i) {
+      outcomes[i] = RunOne(collectors_[i]);
+      Write(out, collectors_[i].first, outcomes[i].families);
+      outcomes[i].families.clear();
+    }
   }
-  std::vector<Outcome> outcomes(collectors_.size());
-  for (std::size_t i = 0; i < collectors_.size(); ++i) {
-    outcomes[i] = RunOne(collectors_[i]);
-    AppendTextFormat(out, outcomes[i].families);
-    outcomes[i].families.clear();
-  }
+  for (const auto& [source, families] : extras) Write(out, source, families);
   std::vector<prometheus::MetricFamily> tail;
   AddOutcomeFamilies(outcomes, tail);
+  auto invalid = Counter("xmppwatch_exporter_invalid_utf8_series_total",
+                         "Series left out of scrapes because a label value was not valid UTF-8, by source.");
+  {
+    std::lock_guard lock(invalid_mu_);
+    for (const auto& [source, n] : invalid_utf8_) invalid.Add(static_cast<double>(n), {{"collector", source}});
+  }
+  Emit(tail, std::move(invalid));
   AppendTextFormat(out, tail);
 }
 

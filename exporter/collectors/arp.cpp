@@ -55,8 +55,10 @@ const CollectorRegistrar kRegistrar({
     .name = "arp",
     .enabled_by_default = true,
     .help = "ARP entries per device from /proc/net/arp",
-    .flags = {{"collector.arp.device-include", "", "Regexp of arp devices to include (mutually exclusive to device-exclude)"},
-              {"collector.arp.device-exclude", "", "Regexp of arp devices to exclude (mutually exclusive to device-include)"}},
+    .flags = {RegexFlag("collector.arp.device-include", "",
+                        "Regexp of arp devices to include (mutually exclusive to device-exclude)"),
+              RegexFlag("collector.arp.device-exclude", "",
+                        "Regexp of arp devices to exclude (mutually exclusive to device-include)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<ArpCollector>(ctx); },
 });
 

@@ -13,7 +13,9 @@ namespace {
 class CpuCollector : public Collector {
  public:
   explicit CpuCollector(const CollectorContext& ctx)
-      : file_(ctx.paths.Proc("stat"), KeptFile::Printed::kInOnePiece), user_hz_(static_cast<double>(sysconf(_SC_CLK_TCK))) {}
+      : file_(ctx.paths.Proc("stat"), KeptFile::Printed::kInOnePiece),
+        user_hz_(static_cast<double>(sysconf(_SC_CLK_TCK))),
+        guest_(ctx.BoolOption("collector.cpu.guest")) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const ProcStat st = ParseProcStat(file_.Read(), file_.path());
@@ -28,6 +30,7 @@ class CpuCollector : public Collector {
       for (const auto& [mode, ticks] : modes) {
         seconds.Add(static_cast<double>(ticks) / user_hz_, {{"cpu", cpu}, {"mode", mode}});
       }
+      if (!guest_) continue;
       guest.Add(static_cast<double>(c.guest_nice) / user_hz_, {{"cpu", cpu}, {"mode", "nice"}});
       guest.Add(static_cast<double>(c.guest) / user_hz_, {{"cpu", cpu}, {"mode", "user"}});
     }
@@ -40,13 +43,18 @@ class CpuCollector : public Collector {
  private:
   mutable KeptFile file_;
   double user_hz_;
+  bool guest_;
 };
 
 const CollectorRegistrar kRegistrar({
     .name = "cpu",
     .enabled_by_default = true,
     .help = "CPU time per mode from /proc/stat",
-    .flags = {},
+    .flags = {BoolFlag("collector.cpu.guest", true, "Enables metric node_cpu_guest_seconds_total"),
+              BoolFlag("collector.cpu.info", false,
+                       "node_cpu_info; not implemented: accepted, warned about and ignored"),
+              RegexFlag("collector.cpu.info.flags-include", "", "Filter for node_cpu_flag_info; no-op (no cpu.info)"),
+              RegexFlag("collector.cpu.info.bugs-include", "", "Filter for node_cpu_bug_info; no-op (no cpu.info)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<CpuCollector>(ctx); },
 });
 

@@ -1,4 +1,6 @@
 // node_disk_* from /proc/diskstats, plus node_disk_info from udev's database.
+#include <optional>
+
 #include "collector.h"
 #include "kept_file.h"
 #include "match_cache.h"
@@ -48,7 +50,12 @@ class DiskstatsCollector : public Collector {
   explicit DiskstatsCollector(const CollectorContext& ctx)
       : file_(ctx.paths.Proc("diskstats")),
         udev_dir_(ctx.paths.udev_data),
-        exclude_(ctx.Option("collector.diskstats.device-exclude"), "collector.diskstats.device-exclude") {}
+        exclude_(ctx.Option("collector.diskstats.device-exclude"), "collector.diskstats.device-exclude") {
+    // An include list replaces the exclude list, whose default is always set (as netdev).
+    if (const auto& include = ctx.Option("collector.diskstats.device-include"); !include.empty()) {
+      include_.emplace(include, "collector.diskstats.device-include");
+    }
+  }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();
@@ -66,7 +73,7 @@ class DiskstatsCollector : public Collector {
       const FileLine where(file_.path(), line_no);
       if (f.size() < 14) throw ParseError(where + ": expected at least 14 fields, got " + std::to_string(f.size()));
       const std::string device(f[2]);
-      if (exclude_.Matches(device)) continue;
+      if (include_ ? !include_->Matches(device) : exclude_.Matches(device)) continue;
       const std::string major(f[0]), minor(f[1]);
       Uint64OrThrow(major, where);
       Uint64OrThrow(minor, where);
@@ -112,14 +119,17 @@ class DiskstatsCollector : public Collector {
   mutable KeptFile file_;
   std::string udev_dir_;
   MatchCache exclude_;
+  std::optional<MatchCache> include_;
 };
 
 const CollectorRegistrar kRegistrar({
     .name = "diskstats",
     .enabled_by_default = true,
     .help = "Disk I/O statistics from /proc/diskstats",
-    .flags = {{"collector.diskstats.device-exclude", "^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$",
-               "Regexp of devices to exclude"}},
+    .flags = {RegexFlag("collector.diskstats.device-exclude", "^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$",
+                        "Regexp of diskstats devices to exclude", {"collector.diskstats.ignored-devices"}),
+              RegexFlag("collector.diskstats.device-include", "",
+                        "Regexp of diskstats devices to include (replaces the exclude list)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<DiskstatsCollector>(ctx); },
 });
 

@@ -34,11 +34,11 @@ class EjabberdCollector : public Collector {
  public:
   explicit EjabberdCollector(const CollectorContext& ctx)
       : api_url_(ctx.Option("collector.ejabberd.api-url")), muc_service_(ctx.Option("collector.ejabberd.muc-service")) {
-    const auto secs = ToDouble(ctx.Option("collector.ejabberd.timeout"));
-    if (!secs || *secs <= 0 || *secs > 60) {
-      throw ConfigError("--collector.ejabberd.timeout must be a number of seconds in (0, 60]");
+    const auto timeout = ctx.DurationOption("collector.ejabberd.timeout");
+    if (timeout <= std::chrono::nanoseconds::zero() || timeout > std::chrono::seconds(60)) {
+      throw ConfigError("--collector.ejabberd.timeout must be in (0, 1m], got " + FormatGoDuration(timeout));
     }
-    timeout_ = std::chrono::milliseconds(static_cast<long>(*secs * 1000));
+    timeout_ = std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
     while (api_url_.ends_with('/')) api_url_.pop_back();
     std::string members = ctx.Option("collector.ejabberd.cluster-members");
     for (auto f : Fields(std::string_view(members))) {
@@ -153,11 +153,12 @@ const CollectorRegistrar kRegistrar({
     .name = "ejabberd",
     .enabled_by_default = false,
     .help = "ejabberd gauges from mod_http_api on the local node",
-    .flags = {{"collector.ejabberd.api-url", "http://127.0.0.1:5280/api", "Base URL of the node's mod_http_api"},
-              {"collector.ejabberd.timeout", "2", "Seconds for all API calls of one scrape together"},
-              {"collector.ejabberd.cluster-members", "",
-               "Comma list of node names expected in the cluster (reported 0 when not running)"},
-              {"collector.ejabberd.muc-service", "global", "MUC service for muc_online_rooms ('global' for all)"}},
+    .flags = {StringFlag("collector.ejabberd.api-url", "http://127.0.0.1:5280/api", "Base URL of the node's mod_http_api"),
+              DurationFlag("collector.ejabberd.timeout", "2s", "Time for all API calls of one scrape together"),
+              StringFlag("collector.ejabberd.cluster-members", "",
+                         "Comma list of node names expected in the cluster (reported 0 when not running)"),
+              StringFlag("collector.ejabberd.muc-service", "global",
+                         "MUC service for muc_online_rooms ('global' for all)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<EjabberdCollector>(ctx); },
 });
 

@@ -99,7 +99,8 @@ const CollectorRegistrar kRegistrar({
     .name = "ejabberd_auth",
     .enabled_by_default = false,
     .help = "Failed ejabberd client authentications, from the node's log",
-    .flags = {{"collector.ejabberd_auth.log-file", "", "The node's ejabberd.log (loglevel warning or more verbose)"}},
+    .flags = {StringFlag("collector.ejabberd_auth.log-file", "",
+                         "The node's ejabberd.log (loglevel warning or more verbose)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<EjabberdAuthCollector>(ctx); },
 });
 

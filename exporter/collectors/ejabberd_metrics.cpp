@@ -163,8 +163,8 @@ const CollectorRegistrar kRegistrar({
     .name = "ejabberd_metrics",
     .enabled_by_default = false,
     .help = "ejabberd hook counters from mod_metrics UDP datagrams",
-    .flags = {{"collector.ejabberd_metrics.listen-address", "127.0.0.1:11111",
-               "UDP address mod_metrics sends to (this host's address)"}},
+    .flags = {StringFlag("collector.ejabberd_metrics.listen-address", "127.0.0.1:11111",
+                         "UDP address mod_metrics sends to (this host's address)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<EjabberdMetricsCollector>(ctx); },
 });
 

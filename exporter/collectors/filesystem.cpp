@@ -203,11 +203,11 @@ class FilesystemCollector : public Collector {
                        "collector.filesystem.mount-points-exclude"),
         fstype_exclude_(ctx.Option("collector.filesystem.fs-types-exclude"), "collector.filesystem.fs-types-exclude"),
         stuck_(std::make_shared<StuckSet>()) {
-    const auto secs = ToDouble(ctx.Option("collector.filesystem.mount-timeout"));
-    if (!secs || *secs <= 0) {
-      throw ConfigError("--collector.filesystem.mount-timeout must be a positive number of seconds");
+    const auto timeout = ctx.DurationOption("collector.filesystem.mount-timeout");
+    if (timeout <= std::chrono::nanoseconds::zero()) {
+      throw ConfigError("--collector.filesystem.mount-timeout must be positive, got " + FormatGoDuration(timeout));
     }
-    timeout_ = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(*secs));
+    timeout_ = std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
@@ -358,15 +358,16 @@ const CollectorRegistrar kRegistrar({
     .name = "filesystem",
     .enabled_by_default = true,
     .help = "Filesystem size, free space and inodes from statfs(2)",
-    .flags = {{"collector.filesystem.mount-points-exclude",
-               "^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",
-               "Regexp of mount points to exclude (Debian's node_exporter default)"},
-              {"collector.filesystem.fs-types-exclude",
-               "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|"
-               "nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$",
-               "Regexp of filesystem types to exclude"},
-              {"collector.filesystem.mount-timeout", "5",
-               "Seconds to wait for statfs on one mount before marking it stuck"}},
+    .flags = {RegexFlag("collector.filesystem.mount-points-exclude",
+                        "^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",
+                        "Regexp of mount points to exclude (Debian's node_exporter default)",
+                        {"collector.filesystem.ignored-mount-points"}),
+              RegexFlag("collector.filesystem.fs-types-exclude",
+                        "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|"
+                        "mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$",
+                        "Regexp of filesystem types to exclude", {"collector.filesystem.ignored-fs-types"}),
+              DurationFlag("collector.filesystem.mount-timeout", "5s",
+                           "How long to wait for statfs on one mount before marking it stuck")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<FilesystemCollector>(ctx); },
 });
 

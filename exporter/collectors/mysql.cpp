@@ -62,16 +62,19 @@ class MysqlCollector : public Collector {
     } catch (const MysqlError& e) {
       throw ConfigError(std::string("--collector.mysql.credentials-file: ") + e.what());
     }
-    const auto timeout = ToDouble(ctx.Option("collector.mysql.timeout"));
-    if (!timeout || *timeout < 1 || *timeout > 60) throw ConfigError("--collector.mysql.timeout: 1..60 seconds");
-    options_.timeout = std::chrono::seconds(static_cast<long>(*timeout));
-    const auto interval = ToDouble(ctx.Option("collector.mysql.heartbeat-interval"));
-    if (!interval || *interval < 0 || *interval > 60) {
-      throw ConfigError("--collector.mysql.heartbeat-interval: 0 (off) to 60 seconds");
+    // libmariadb's timeouts are whole seconds.
+    const auto timeout = ctx.DurationOption("collector.mysql.timeout");
+    if (timeout < std::chrono::seconds(1) || timeout > std::chrono::seconds(60)) {
+      throw ConfigError("--collector.mysql.timeout must be 1s to 1m, got " + FormatGoDuration(timeout));
     }
-    if (*interval > 0) {
-      writer_ = std::make_unique<HeartbeatWriter>(options_,
-                                                  std::chrono::milliseconds(static_cast<long>(*interval * 1000)));
+    options_.timeout = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+    const auto interval = ctx.DurationOption("collector.mysql.heartbeat-interval");
+    if (interval < std::chrono::nanoseconds::zero() || interval > std::chrono::seconds(60)) {
+      throw ConfigError("--collector.mysql.heartbeat-interval must be 0 (off) to 1m, got " + FormatGoDuration(interval));
+    }
+    if (interval > std::chrono::nanoseconds::zero()) {
+      writer_ = std::make_unique<HeartbeatWriter>(
+          options_, std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(interval)));
     }
   }
 
@@ -168,11 +171,12 @@ const CollectorRegistrar kRegistrar({
     .name = "mysql",
     .enabled_by_default = false,
     .help = "MariaDB replication state and heartbeat lag",
-    .flags = {{"collector.mysql.address", "127.0.0.1:3306", "host:port of this host's MariaDB"},
-              {"collector.mysql.credentials-file", "", "my.cnf-style file with user= and password= under [client]"},
-              {"collector.mysql.timeout", "2", "Seconds for connect, read and write"},
-              {"collector.mysql.heartbeat-interval", "1",
-               "Seconds between heartbeat writes (0 = do not write; lag is then only read)"}},
+    .flags = {StringFlag("collector.mysql.address", "127.0.0.1:3306", "host:port of this host's MariaDB"),
+              StringFlag("collector.mysql.credentials-file", "",
+                         "my.cnf-style file with user= and password= under [client]"),
+              DurationFlag("collector.mysql.timeout", "2s", "Timeout for connect, read and write (whole seconds)"),
+              DurationFlag("collector.mysql.heartbeat-interval", "1s",
+                           "Time between heartbeat writes (0 = do not write; lag is then only read)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<MysqlCollector>(ctx); },
 });
 

@@ -274,12 +274,14 @@ const CollectorRegistrar kRegistrar({
     .name = "netclass",
     .enabled_by_default = true,
     .help = "Network device properties from /sys/class/net",
-    .flags = {{"collector.netclass.ignored-devices", "^$", "Regexp of net devices to ignore for netclass collector"},
-              {"collector.netclass.ignore-invalid-speed", "false",
-               "true: leave out node_network_speed_bytes where the speed is invalid (-1)"},
-              {"collector.netclass.sysfs-only", "false",
-               "true: read every attribute from its sysfs file; false: those rtnetlink also reports come from one "
-               "RTM_GETLINK dump (only with --path.sysfs=/sys). Same metrics either way"}},
+    .flags = {RegexFlag("collector.netclass.ignored-devices", "^$", "Regexp of net devices to ignore for netclass collector"),
+              BoolFlag("collector.netclass.ignore-invalid-speed", false,
+                       "Leave out node_network_speed_bytes where the speed is invalid (-1)"),
+              BoolFlag("collector.netclass.sysfs-only", false,
+                       "Read every attribute from its sysfs file, not those rtnetlink also reports from one "
+                       "RTM_GETLINK dump (the dump is used only with --path.sysfs=/sys). Same metrics either way"),
+              BoolFlag("collector.netclass.netlink", false,
+                       "node_exporter's switch to rtnetlink; no-op here: rtnetlink is used already (see sysfs-only)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<NetclassCollector>(ctx); },
 });
 

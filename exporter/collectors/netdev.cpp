@@ -91,8 +91,18 @@ const CollectorRegistrar kRegistrar({
     .name = "netdev",
     .enabled_by_default = true,
     .help = "Network device statistics from /proc/net/dev",
-    .flags = {{"collector.netdev.device-exclude", "^lo$", "Regexp of net devices to exclude (Debian's default)"},
-              {"collector.netdev.device-include", "", "Regexp of net devices to include (replaces the exclude list)"}},
+    .flags = {RegexFlag("collector.netdev.device-exclude", "^lo$", "Regexp of net devices to exclude (Debian's default)",
+                        {"collector.netdev.device-blacklist"}),
+              RegexFlag("collector.netdev.device-include", "",
+                        "Regexp of net devices to include (replaces the exclude list)",
+                        {"collector.netdev.device-whitelist"}),
+              BoolFlag("collector.netdev.netlink", false,
+                       "node_exporter's switch to rtnetlink statistics; no-op here: /proc/net/dev gives the same "
+                       "counters"),
+              BoolFlag("collector.netdev.address-info", false,
+                       "node_network_address_info; not implemented: accepted, warned about and ignored"),
+              BoolFlag("collector.netdev.enable-detailed-metrics", false,
+                       "node_exporter's detailed netdev names; not implemented: accepted, warned about and ignored")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<NetdevCollector>(ctx); },
 });
 

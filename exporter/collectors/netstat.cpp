@@ -121,12 +121,12 @@ const CollectorRegistrar kRegistrar({
     .name = "netstat",
     .enabled_by_default = true,
     .help = "Network statistics from /proc/net/netstat, snmp and snmp6",
-    .flags = {{"collector.netstat.fields",
+    .flags = {RegexFlag("collector.netstat.fields",
                "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
                "TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|"
                "PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|"
                "SndbufErrors))$",
-               "Regexp of fields to return (Proto_Field, e.g. Tcp_CurrEstab)"}},
+               "Regexp of fields to return (Proto_Field, e.g. Tcp_CurrEstab)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<NetstatCollector>(ctx); },
 });
 

@@ -158,8 +158,8 @@ const CollectorRegistrar kRegistrar({
     .name = "service",
     .enabled_by_default = true,
     .help = "CPU, memory, threads and fds of named services (libproc2; reads the real /proc)",
-    .flags = {{"collector.service.names", "ejabberd=beam.smp,mariadb=mariadbd,haproxy=haproxy",
-               "Comma list of [label=]comm[:cmdline-substring] to watch"}},
+    .flags = {StringFlag("collector.service.names", "ejabberd=beam.smp,mariadb=mariadbd,haproxy=haproxy",
+                         "Comma list of [label=]comm[:cmdline-substring] to watch")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<ServiceCollector>(ctx); },
 });
 

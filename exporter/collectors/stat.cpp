@@ -39,7 +39,8 @@ const CollectorRegistrar kRegistrar({
     .name = "stat",
     .enabled_by_default = true,
     .help = "Boot time, context switches, forks, interrupts from /proc/stat",
-    .flags = {},
+    .flags = {BoolFlag("collector.stat.softirq", false,
+                       "node_softirqs_total; not implemented: accepted, warned about and ignored")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<StatCollector>(ctx); },
 });
 

@@ -2,10 +2,14 @@
 // the stack's backup task. A file that does not parse, carries client-side timestamps or
 // contradicts another file's TYPE/HELP is skipped and raises node_textfile_scrape_error; it
 // never fails the scrape. Families spread over several files are merged, as node_exporter does.
+#include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -17,9 +21,57 @@
 #include "log.h"
 #include "metric_family.h"
 #include "text_file.h"
+#include "text_format.h"
+#include "unique_fd.h"
 
 namespace xw::exporter {
 namespace {
+
+// As ReadFile before: a runaway writer costs an error, not the exporter's memory.
+constexpr std::size_t kMaxFileBytes = 16u << 20;
+
+// A *.prom file's content and modification time. Opened without blocking and refused unless
+// it is a regular file: a FIFO would block the scrape until some writer opened it (and a
+// device could be read forever).
+std::string ReadRegularFile(const std::string& path, double& mtime) {
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd.ok()) throw ParseError(std::string("cannot open: ") + std::strerror(errno));
+  struct stat sb {};
+  if (::fstat(fd.get(), &sb) != 0) throw ParseError(std::string("cannot stat: ") + std::strerror(errno));
+  if (!S_ISREG(sb.st_mode)) throw ParseError("not a regular file");
+  if (static_cast<std::uint64_t>(sb.st_size) > kMaxFileBytes) {
+    throw ParseError("larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
+  }
+  std::string text(static_cast<std::size_t>(sb.st_size), '\0');
+  std::size_t got = 0;
+  for (;;) {
+    if (got == text.size()) {
+      if (text.size() >= kMaxFileBytes) throw ParseError("larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
+      text.resize(std::min(kMaxFileBytes, text.size() + 4096));  // the file grew since fstat
+    }
+    const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw ParseError(std::string("cannot read: ") + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  text.resize(got);
+  mtime = static_cast<double>(sb.st_mtim.tv_sec);
+  return text;
+}
+
+// The first series with a label value that is not UTF-8, or empty. The writer leaves such a
+// series out (text_format.h); the file's other series are served.
+std::string FirstInvalidUtf8(const std::vector<ParsedFamily>& families) {
+  for (const auto& f : families) {
+    for (const auto& s : f.samples) {
+      for (const auto& [n, v] : s.labels) {
+        if (!IsValidUtf8(v)) return s.name + " (label " + n + ")";
+      }
+    }
+  }
+  return {};
+}
 
 struct Merged {
   ParsedFamily family;             // help empty when no file gave one
@@ -171,11 +223,17 @@ class TextfileCollector : public Collector {
       for (const auto& name : files) {
         const std::string path = (std::filesystem::path(dir) / name).string();
         try {
-          MergeFile(ParseExposition(ReadFile(path)), path, st);
-          // Stat only once the file is accepted, so a broken file never looks fresh.
-          struct stat sb{};
-          if (::stat(path.c_str(), &sb) != 0) throw ParseError("cannot stat");
-          read_ok.emplace_back(path, static_cast<double>(sb.st_mtim.tv_sec));
+          double mtime = 0;
+          auto parsed = ParseExposition(ReadRegularFile(path, mtime));
+          // node_exporter refuses such a file whole and reports the error; here only the bad
+          // series goes, but the error is reported all the same.
+          if (const std::string bad = FirstInvalidUtf8(parsed); !bad.empty()) {
+            errored = true;
+            log::Error("textfile series with a label value that is not UTF-8 left out", {{"file", path}, {"series", bad}});
+          }
+          MergeFile(std::move(parsed), path, st);
+          // Only once the file is accepted, so a broken file never looks fresh.
+          read_ok.emplace_back(path, mtime);
         } catch (const std::exception& e) {
           errored = true;
           log::Error("failed to collect textfile data", {{"file", path}, {"err", e.what()}});
@@ -233,8 +291,8 @@ const CollectorRegistrar kRegistrar({
     .name = "textfile",
     .enabled_by_default = true,
     .help = "Metrics from *.prom files in --collector.textfile.directory",
-    .flags = {{"collector.textfile.directory", "/var/lib/prometheus/node-exporter",
-               "Directory (or glob of directories) to read *.prom files with metrics from"}},
+    .flags = {StringFlag("collector.textfile.directory", "/var/lib/prometheus/node-exporter",
+                         "Directory (or glob of directories) to read *.prom files with metrics from")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<TextfileCollector>(ctx); },
 });
 

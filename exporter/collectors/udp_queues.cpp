@@ -127,9 +127,9 @@ const CollectorRegistrar kRegistrar({
     .name = "udp_queues",
     .enabled_by_default = true,
     .help = "UDP send and receive queue sizes from /proc/net/udp and udp6",
-    .flags = {{"collector.udp_queues.procfs-only", "false",
-               "true: read /proc/net/udp and udp6; false: ask sock_diag for the same queue sizes (only with "
-               "--path.procfs=/proc). Same metrics either way"}},
+    .flags = {BoolFlag("collector.udp_queues.procfs-only", false,
+                       "Read /proc/net/udp and udp6 instead of asking sock_diag for the same queue sizes (sock_diag "
+                       "is used only with --path.procfs=/proc). Same metrics either way")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<UdpQueuesCollector>(ctx); },
 });
 

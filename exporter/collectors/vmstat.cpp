@@ -46,7 +46,7 @@ const CollectorRegistrar kRegistrar({
     .name = "vmstat",
     .enabled_by_default = true,
     .help = "Virtual memory statistics from /proc/vmstat",
-    .flags = {{"collector.vmstat.fields", "^(oom_kill|pgpg|pswp|pg.*fault).*", "Regexp of fields to return"}},
+    .flags = {RegexFlag("collector.vmstat.fields", "^(oom_kill|pgpg|pswp|pg.*fault).*", "Regexp of fields to return")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<VmstatCollector>(ctx); },
 });
 

@@ -1,7 +1,12 @@
-// The exporter binary on bad input and on SIGTERM.
+// The exporter binary on bad input, on SIGTERM and SIGINT (mid-scrape too), and with
+// node_exporter's top-level flags.
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <atomic>
+#include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "exporter_fixture.h"
 
@@ -25,7 +30,9 @@ TEST(ExporterBinary, BadInputExitsNonZeroNamingTheProblem) {
   std::ofstream(dir.path + "/bad.yml") << "tls_server_config:\n  cert_file: a.pem\n";
   ExpectFailsNaming({"--web.config.file=" + dir.path + "/bad.yml"}, "needs both cert_file and key_file");
   ExpectFailsNaming({"--collector.filesystem.mount-timeout=soon", "--web.listen-address=127.0.0.1:0"},
-                    "mount-timeout");
+                    "--collector.filesystem.mount-timeout: expected a duration");
+  ExpectFailsNaming({"--collector.filesystem.mount-timeout=0s", "--web.listen-address=127.0.0.1:0"},
+                    "mount-timeout must be positive");
 }
 
 TEST(ExporterBinary, BusyPortIsReportedWithTheAddress) {
@@ -52,6 +59,74 @@ TEST(ExporterBinary, StopsCleanlyOnSigtermWithIdleClientsConnected) {
   std::printf("exporter stopped %.3f s after SIGTERM\n", took.count());
   EXPECT_NE(e->process->Log().find("shutting down"), std::string::npos);
 }
+
+// node_exporter's top-level flags that used to exit 1: accepted, and the ones that can apply
+// are honoured (the rest are warned about in the log).
+TEST(ExporterBinary, NodeExporterTopLevelFlags) {
+  const int second_port = FreePort();
+  auto e = StartOurs({"--collector.disable-defaults", "--collector.loadavg", "--log.format=logfmt",
+                      "--web.disable-exporter-metrics", "--web.max-requests=2", "--web.systemd-socket",
+                      "--runtime.gomaxprocs=2", "--collector.filesystem.mount-timeout=1m30s",
+                      "--web.listen-address=127.0.0.1:" + std::to_string(second_port)});
+  const std::string text = e->Scrape();
+  EXPECT_NE(text.find("node_load1 "), std::string::npos) << text;
+  EXPECT_EQ(text.find("process_"), std::string::npos) << text;  // --web.disable-exporter-metrics
+  EXPECT_NE(text.find("xmppwatch_exporter_build_info"), std::string::npos);
+  EXPECT_NE(text.find("xmppwatch_exporter_invalid_utf8_series_total{collector=\"loadavg\"} 0"), std::string::npos);
+  // Both --web.listen-address values answer.
+  EXPECT_NE(HttpGet("127.0.0.1", second_port, "/metrics").find("node_load1 "), std::string::npos);
+  EXPECT_NE(e->process->Log().find("--web.systemd-socket is not implemented"), std::string::npos)
+      << e->process->Log();
+  // Without the flag, process_* is there.
+  auto plain = StartOurs({"--collector.disable-defaults", "--collector.loadavg"});
+  EXPECT_NE(plain->Scrape().find("process_resident_memory_bytes"), std::string::npos);
+}
+
+// A scrape that takes seconds (a textfile directory with large files), then a stop signal
+// while it runs: the exporter exits 0 soon after, without waiting for the scrape. The bound
+// is a hang guard, not a timing claim: these machines are noisy.
+void StopsMidScrape(int signal_number, const char* name) {
+  TempDir dir;
+  // Two files of about 15 MiB (the collector reads at most 16 MiB a file).
+  for (int f = 0; f < 2; ++f) {
+    std::FILE* out = std::fopen((dir.path + "/big" + std::to_string(f) + ".prom").c_str(), "w");
+    ASSERT_NE(out, nullptr);
+    std::fprintf(out, "# TYPE big%d gauge\n", f);
+    for (int i = 0; i < 350000; ++i) std::fprintf(out, "big%d{i=\"%d\",pad=\"xxxxxxxxxx\"} %d\n", f, i, i);
+    std::fclose(out);
+  }
+  auto e = StartOurs({"--collector.disable-defaults", "--collector.textfile",
+                      "--collector.textfile.directory=" + dir.path});
+  std::atomic<bool> scrape_done{false};
+  std::thread scraper([&] {
+    try {
+      (void)e->Scrape();
+    } catch (const std::exception&) {
+      // The connection closes when the exporter exits: expected.
+    }
+    scrape_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const bool mid_scrape = !scrape_done.load();
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(e->process->pid(), signal_number), 0);
+  while (e->process->Running() && std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  const bool exited = !e->process->Running();
+  const int code = e->process->Stop(std::chrono::seconds(1));  // the status; kills a hung process
+  scraper.join();
+  std::printf("%s %s: exporter exited %.3f s after the signal (code %d)\n", name,
+              mid_scrape ? "mid-scrape" : "after the scrape (machine too fast for this check)", took.count(), code);
+  EXPECT_TRUE(mid_scrape) << "the scrape finished within 300 ms: make the files bigger";
+  EXPECT_TRUE(exited) << "still running 10 s after " << name << "\n" << e->process->Log();
+  EXPECT_EQ(code, 0) << e->process->Log();
+  EXPECT_NE(e->process->Log().find("shutting down"), std::string::npos) << e->process->Log();
+}
+
+TEST(ExporterBinary, SigtermMidScrapeExitsZero) { StopsMidScrape(SIGTERM, "SIGTERM"); }
+TEST(ExporterBinary, SigintMidScrapeExitsZero) { StopsMidScrape(SIGINT, "SIGINT"); }
 
 }  // namespace
 }  // namespace xw::testing

@@ -140,5 +140,90 @@ TEST(TextFormat, MatchesPrometheusCppOnARealScrape) {
   ExpectSameExposition(exporter::NodeScraper(std::move(collectors)).Collect());
 }
 
+prometheus::MetricFamily GaugeFamily(std::string name, std::string help,
+                                     std::vector<std::vector<prometheus::ClientMetric::Label>> series) {
+  prometheus::MetricFamily f{std::move(name), std::move(help), prometheus::MetricType::Gauge, {}};
+  double v = 1;
+  for (auto& labels : series) {
+    prometheus::ClientMetric m;
+    m.label = std::move(labels);
+    m.gauge.value = v++;
+    f.metric.push_back(std::move(m));
+  }
+  return f;
+}
+
+TEST(Utf8, ValidAndInvalidSequences) {
+  for (const char* good : {"", "plain ascii, long enough for the 8-byte step", "caf\xC3\xA9", "\xE2\x82\xAC",
+                           "\xF0\x9F\x98\x80", "\xEF\xBF\xBD", "\xF4\x8F\xBF\xBF"}) {
+    EXPECT_TRUE(IsValidUtf8(good)) << good;
+  }
+  for (const char* bad : {"\xFF", "abc\x80", "\xC3", "\xC0\xAF" /* overlong */, "\xED\xA0\x80" /* surrogate */,
+                          "\xF4\x90\x80\x80" /* > U+10FFFF */, "0123456789\xE2\x82", "\xF8\x88\x80\x80\x80"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  }
+  EXPECT_EQ(ToValidUtf8("a\xFF\xFE" "b\xC3\xA9"), "a\xEF\xBF\xBD" "b\xC3\xA9");  // one U+FFFD per bad run
+}
+
+// One invalid byte costs its own series, counted; the family's other series, the other
+// families and the HELP text (repaired) stay.
+TEST(TextFormat, SeriesWithInvalidUtf8LabelIsDroppedAlone) {
+  std::vector<prometheus::MetricFamily> families;
+  families.push_back(GaugeFamily("mixed", "Help with a bad \xFF byte.",
+                                 {{{"user", "alice"}}, {{"user", "b\xFFob"}}, {{"user", "caf\xC3\xA9"}}}));
+  families.push_back(GaugeFamily("all_bad", "Only bad series.", {{{"x", "\xC0"}}}));
+  families.push_back(GaugeFamily("fine", "Fine.", {{}}));
+  TextFormatStats stats;
+  const std::string text = TextFormat(families, &stats);
+  EXPECT_TRUE(IsValidUtf8(text)) << text;
+  EXPECT_EQ(stats.invalid_utf8_series, 2u);
+  EXPECT_EQ(stats.first_invalid, "mixed");
+  const auto parsed = ParseExposition(text);  // parses: no half-written line
+  ASSERT_EQ(parsed.size(), 2u) << text;      // all_bad leaves no HELP/TYPE behind
+  EXPECT_EQ(parsed[0].name, "mixed");
+  EXPECT_EQ(parsed[0].help, "Help with a bad \xEF\xBF\xBD byte.");
+  ASSERT_EQ(parsed[0].samples.size(), 2u);
+  EXPECT_EQ(parsed[0].samples[0].labels.at("user"), "alice");
+  EXPECT_EQ(parsed[0].samples[1].labels.at("user"), "caf\xC3\xA9");
+  EXPECT_EQ(parsed[1].name, "fine");
+}
+
+// A collector emitting a bad label: only that series goes, the scrape is served, and the drop
+// is counted for that collector in xmppwatch_exporter_invalid_utf8_series_total.
+class BadLabelCollector : public exporter::Collector {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    return {GaugeFamily("udp_metric", "From a datagram.", {{{"node", "ej1"}}, {{"node", "ej\xFE"}}})};
+  }
+};
+
+TEST(TextFormat, ScraperCountsInvalidSeriesPerCollector) {
+  std::vector<exporter::NodeScraper::Named> collectors;
+  collectors.emplace_back("bad_label", std::make_unique<BadLabelCollector>());
+  collectors.emplace_back("loadavg", testing::MakeCollector("loadavg", testing::FixturePaths()));
+  const exporter::NodeScraper scraper(std::move(collectors));
+  for (int scrape = 1; scrape <= 2; ++scrape) {
+    std::string text;
+    scraper.AppendText(text, {{"extra", {GaugeFamily("extra_metric", "x", {{{"v", "\xFF"}}, {{"v", "ok"}}})}}});
+    ASSERT_TRUE(IsValidUtf8(text));
+    const auto parsed = ParseExposition(text);
+    auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
+      for (const auto& f : parsed) {
+        for (const auto& s : f.samples) {
+          if (s.name == name && s.labels == labels) return s.value;
+        }
+      }
+      return -1.0;
+    };
+    EXPECT_EQ(value("udp_metric", {{"node", "ej1"}}), 1);
+    EXPECT_EQ(value("node_load1", {}), 0.25);
+    EXPECT_EQ(value("extra_metric", {{"v", "ok"}}), 2);
+    EXPECT_EQ(value("node_scrape_collector_success", {{"collector", "bad_label"}}), 1);
+    EXPECT_EQ(value("xmppwatch_exporter_invalid_utf8_series_total", {{"collector", "bad_label"}}), scrape);
+    EXPECT_EQ(value("xmppwatch_exporter_invalid_utf8_series_total", {{"collector", "extra"}}), scrape);
+    EXPECT_EQ(value("xmppwatch_exporter_invalid_utf8_series_total", {{"collector", "loadavg"}}), 0);
+  }
+}
+
 }  // namespace
 }  // namespace xw

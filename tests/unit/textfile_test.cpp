@@ -1,10 +1,19 @@
 // The textfile collector: *.prom files parsed and merged, broken ones skipped with
 // node_textfile_scrape_error 1, and the exposition rules it relies on.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
 
 #include "collect.h"
 #include "exposition.h"
+#include "text_format.h"
 
 namespace xw::testing {
 namespace {
@@ -89,6 +98,54 @@ TEST(ExpositionRules, WhatTheTextfileCollectorRejects) {
   const auto f = ParseExposition("a 1 1700000000000\nb 2\n");
   EXPECT_TRUE(f[0].samples[0].has_timestamp);
   EXPECT_FALSE(f[1].samples[0].has_timestamp);
+}
+
+// node_exporter 1.5 refuses a file whose label value is not UTF-8 whole ("invalid label
+// value") and sets node_textfile_scrape_error 1. Here the error is reported the same way, but
+// only the bad series is lost: the writer leaves it out and counts it (text_format.h).
+TEST(TextfileCollector, InvalidUtf8CostsOnlyItsSeries) {
+  const std::string dir = FixtureDir() + "/textfile/utf8";
+  const auto f = Textfile(dir);
+  EXPECT_EQ(*Value(f, "node_textfile_scrape_error"), 1);
+  EXPECT_EQ(*Value(f, "jobs_done", {{"worker", "alpha"}}), 3);
+  EXPECT_EQ(*Value(f, "jobs_done", {{"worker", "gr\xC3\xBC\xC3\x9F" "e"}}), 5);
+  EXPECT_EQ(*Value(f, "other_metric"), 7);
+  EXPECT_EQ(*Value(f, "clean_metric"), 1);
+  EXPECT_TRUE(Value(f, "node_textfile_mtime_seconds", {{"file", dir + "/bad_bytes.prom"}}));
+  TextFormatStats stats;
+  const std::string text = TextFormat(f, &stats);
+  EXPECT_EQ(stats.invalid_utf8_series, 1u);
+  EXPECT_TRUE(IsValidUtf8(text));
+  const auto parsed = ParseExposition(text);
+  const auto jobs = std::find_if(parsed.begin(), parsed.end(), [](const auto& p) { return p.name == "jobs_done"; });
+  ASSERT_NE(jobs, parsed.end());
+  EXPECT_EQ(jobs->samples.size(), 2u);
+  EXPECT_EQ(jobs->help, "Jobs done by worker (\xEF\xBF\xBD raw byte in HELP).");
+}
+
+// A FIFO named *.prom (a writer that forgot to write a file and rename it) would block open(2)
+// until some process opened it for writing: the scrape would hang. It is skipped as an error.
+TEST(TextfileCollector, FifoAndOtherNonRegularFilesDoNotBlock) {
+  char tmpl[] = "/tmp/xw-textfile-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::ofstream(dir + "/good.prom") << "good_metric 1\n";
+  ASSERT_EQ(::mkfifo((dir + "/pipe.prom").c_str(), 0600), 0);
+  std::filesystem::create_directory(dir + "/subdir.prom");
+  auto scrape = std::async(std::launch::async, [&] { return Textfile(dir); });
+  if (scrape.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    // Unblock the reader (O_RDWR on a FIFO never blocks) so the test can end, then fail.
+    const int fd = ::open((dir + "/pipe.prom").c_str(), O_RDWR);
+    ADD_FAILURE() << "a FIFO in the textfile directory blocked the scrape";
+    scrape.wait();
+    ::close(fd);
+  } else {
+    const auto f = scrape.get();
+    EXPECT_EQ(*Value(f, "node_textfile_scrape_error"), 1);
+    EXPECT_EQ(*Value(f, "good_metric"), 1);
+    EXPECT_FALSE(Value(f, "node_textfile_mtime_seconds", {{"file", dir + "/pipe.prom"}}));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
