@@ -85,7 +85,8 @@ int RunLoad(const LoadOptions& o) {
   for (std::size_t pos = 0; pos <= o.target.size();) {
     std::size_t comma = std::min(o.target.find(',', pos), o.target.size());
     auto [host, port] = SplitHostPort(o.target.substr(pos, comma - pos), 5222);
-    Endpoint ep = Resolve(host, port).front();
+    // Bounded like the probe's own lookups: a resolver that never answers ends the run.
+    Endpoint ep = ResolveBefore(host, port, Clock::now() + std::chrono::seconds(10)).front();
     if (!IsLoopback(ep)) throw std::runtime_error("load mode only targets loopback addresses, not " + ep.text);
     plan.endpoints.push_back(ep);
     pos = comma + 1;

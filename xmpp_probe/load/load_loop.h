@@ -70,7 +70,7 @@ class LoadLoop {
   void Run(const LoadControl& control);
   const LoadStats& stats() const { return stats_; }
   int active() const { return active_; }
-  bool logins_done() const { return logins_done_; }
+  bool logins_done() const { return logins_done_.load(); }  // read by the coordinator's thread
 
  private:
   struct Session;
@@ -95,7 +95,7 @@ class LoadLoop {
   int started_ = 0;
   int active_ = 0;
   int finished_logins_ = 0;
-  bool logins_done_ = false;
+  std::atomic<bool> logins_done_{false};
   const LoadControl* control_ = nullptr;
   LoadStats stats_;
 };
