@@ -160,13 +160,6 @@ void NodeScraper::AppendText(std::string& out, std::vector<Extra> extras) const 
   for (const auto& [source, families] : extras) Write(out, source, families);
   std::vector<prometheus::MetricFamily> tail;
   AddOutcomeFamilies(outcomes, tail);
-  auto invalid = Counter("xmppwatch_exporter_invalid_utf8_series_total",
-                         "Series left out of scrapes because a label value was not valid UTF-8, by source.");
-  {
-    std::lock_guard lock(invalid_mu_);
-    for (const auto& [source, n] : invalid_utf8_) invalid.Add(static_cast<double>(n), {{"collector", source}});
-  }
-  Emit(tail, std::move(invalid));
   AppendTextFormat(out, tail);
 }
 
@@ -180,6 +173,14 @@ void NodeScraper::AddOutcomeFamilies(const std::vector<Outcome>& outcomes,
   }
   Emit(out, std::move(duration));
   Emit(out, std::move(success));
+  // Counted by AppendText, which writes this scrape's series before it gets here.
+  auto invalid = Counter("xmppwatch_exporter_invalid_utf8_series_total",
+                         "Series left out of scrapes because a label value was not valid UTF-8, by source.");
+  {
+    std::lock_guard lock(invalid_mu_);
+    for (const auto& [source, n] : invalid_utf8_) invalid.Add(static_cast<double>(n), {{"collector", source}});
+  }
+  Emit(out, std::move(invalid));
 }
 
 }  // namespace xw::exporter

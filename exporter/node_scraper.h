@@ -49,7 +49,8 @@ class NodeScraper : public prometheus::Collectable {
   Outcome RunOne(const Named& collector) const;
   // Every collector, on the pool's threads too; outcomes in collector order.
   std::vector<Outcome> RunAll() const;
-  // node_scrape_collector_duration_seconds and node_scrape_collector_success.
+  // node_scrape_collector_duration_seconds, node_scrape_collector_success and
+  // xmppwatch_exporter_invalid_utf8_series_total.
   void AddOutcomeFamilies(const std::vector<Outcome>& outcomes, std::vector<prometheus::MetricFamily>& out) const;
   // Writes `families` and counts what the writer dropped under `source`.
   void Write(std::string& out, const std::string& source, const std::vector<prometheus::MetricFamily>& families) const;
