@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -30,7 +31,7 @@ struct Reply {
 };
 
 // One GET over a fresh connection; status 0 when nothing answered.
-Reply Get(int port, const std::string& path) {
+Reply Get(int port, const std::string& path, const std::string& extra_headers = "") {
   Reply reply;
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -43,7 +44,7 @@ Reply Get(int port, const std::string& path) {
     close(fd);
     return reply;
   }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers + "\r\n";
   (void)!write(fd, req.data(), req.size());
   std::string all;
   char buf[4096];
@@ -90,6 +91,15 @@ class ProbeDaemon {
   }
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
+  void Signal(int sig) const { kill(pid_, sig); }
+  // Replaces the configuration file (for a SIGHUP reload).
+  void Rewrite(const std::string& config) const {
+    std::string text = config;
+    const auto at = text.find("@PW@");
+    if (at != std::string::npos) text.replace(at, 4, dir_ + "/pw");
+    std::ofstream(dir_ + "/c.yml.new") << text;
+    std::filesystem::rename(dir_ + "/c.yml.new", dir_ + "/c.yml");
+  }
   std::string Log() const {
     std::ifstream in(dir_ + "/log");
     return {std::istreambuf_iterator<char>(in), {}};
@@ -102,9 +112,9 @@ class ProbeDaemon {
 };
 
 // The daemon writes the account's password file and puts its path where @PW@ is.
-std::string Config(const std::string& target, const std::string& allowed) {
+std::string Config(const std::string& target, const std::string& allowed, const std::string& timeout = "3s") {
   return "modules:\n  m:\n    prober: login\n    target: " + target + "\n" + allowed +
-         "    timeout: 3s\n    xmpp:\n      domain: good.example\n      tls: plain\n"
+         "    timeout: " + timeout + "\n    xmpp:\n      domain: good.example\n      tls: plain\n"
          "    account:\n      user: probe\n      password_file: @PW@\n";
 }
 
@@ -135,6 +145,70 @@ TEST(ProbeEndpoint, AllowedTargetsPatternLetsTheProbeThrough) {
   // The pattern's star stops at ':', so it cannot be stretched over a second host:port.
   EXPECT_EQ(Get(daemon.port(), "/probe?module=m&target=" + other.target() + ":10.0.0.1").status, 403);
   EXPECT_EQ(Get(daemon.port(), "/probe?module=m&target=10.0.0.1:5222").status, 403);
+}
+
+double Value(const std::string& body, const std::string& series) {
+  const auto at = body.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + series.size() + 2));
+}
+
+// A server that accepts and never answers: a probe against it runs until its deadline.
+std::unique_ptr<FakeServer> SilentServer() {
+  return std::make_unique<FakeServer>([](test::FakeConn& c) { c.WaitClosed(std::chrono::seconds(30)); });
+}
+
+TEST(ProbeEndpoint, ASlowProbeDoesNotHoldUpMetrics) {
+  auto silent = SilentServer();
+  ProbeDaemon daemon(Config(silent->target(), "", "4s"));
+  std::atomic<bool> probe_done{false};
+  Reply probe;
+  std::thread prober([&] {
+    probe = Get(daemon.port(), "/probe?module=m");
+    probe_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the probe start
+  Reply metrics = Get(daemon.port(), "/metrics");
+  // Before the worker pool, /probe ran on the only I/O thread: /metrics waited for it.
+  EXPECT_FALSE(probe_done.load()) << "the probe ended before /metrics answered; the test proves nothing";
+  EXPECT_EQ(metrics.status, 200);
+  prober.join();
+  EXPECT_EQ(probe.status, 200);
+  EXPECT_NE(probe.body.find("probe_success 0"), std::string::npos) << probe.body;
+}
+
+TEST(ProbeEndpoint, ScrapeTimeoutHeaderShortensTheProbe) {
+  auto silent = SilentServer();
+  ProbeDaemon daemon(Config(silent->target(), "", "20s"));
+  // Prometheus would wait 2 s: the probe must give up after 1.5 s, not the module's 20 s.
+  Reply r = Get(daemon.port(), "/probe?module=m", "X-Prometheus-Scrape-Timeout-Seconds: 2\r\n");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("probe_xmpp_outcome{outcome=\"timeout\"} 1"), std::string::npos) << r.body;
+  const double took = Value(r.body, "probe_duration_seconds");
+  EXPECT_GT(took, 1.0) << r.body;
+  EXPECT_LT(took, 10.0) << "the module's 20 s applied, not the scrape's 2 s: " << r.body;
+}
+
+TEST(ProbeEndpoint, SighupReloadsTheModulesAndABrokenFileKeepsTheOldOnes) {
+  FakeServer other(LoginScript{});
+  ProbeDaemon daemon(Config("127.0.0.1:5222", ""));
+  ASSERT_EQ(Get(daemon.port(), "/probe?module=m&target=" + other.target()).status, 403);
+  daemon.Rewrite(Config("127.0.0.1:5222", "    allowed_targets: ['" + other.target() + "']\n"));
+  daemon.Signal(SIGHUP);
+  Reply after;
+  for (int i = 0; i < 100; ++i) {  // the reload is asynchronous: poll (bounded)
+    after = Get(daemon.port(), "/probe?module=m&target=" + other.target());
+    if (after.status != 403) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(after.status, 200) << daemon.Log();
+  EXPECT_NE(after.body.find("probe_success 1"), std::string::npos) << after.body;
+  daemon.Rewrite("modules: [broken\n");
+  daemon.Signal(SIGHUP);
+  for (int i = 0; i < 100 && daemon.Log().find("configuration not reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(daemon.Log().find("configuration not reloaded"), std::string::npos) << daemon.Log();
+  EXPECT_EQ(Get(daemon.port(), "/probe?module=m&target=" + other.target()).status, 200) << daemon.Log();
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 #include <prometheus/text_serializer.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include "daemon/failover_metrics.h"
 #include "http_server.h"
@@ -27,10 +30,27 @@ const char* kLanding =
     "<p><a href='/metrics'>Metrics</a></p><p>Probe: <code>/probe?module=login&amp;target=127.0.0.1:5222</code></p>"
     "</body></html>";
 
+// The module as the request runs it: Prometheus gives up on a scrape after its
+// scrape_timeout, so a probe must end before that or its answer is thrown away (and the
+// target shows as down for the wrong reason). blackbox_exporter's rule: the module's timeout,
+// or the scrape timeout less half a second, whichever is shorter.
+ModuleConfig WithinScrapeTimeout(ModuleConfig module, std::optional<double> scrape_timeout_seconds) {
+  if (!scrape_timeout_seconds) return module;
+  const auto budget = std::chrono::milliseconds(static_cast<long long>((*scrape_timeout_seconds - 0.5) * 1000));
+  module.timeout = std::min(module.timeout, std::max(budget, std::chrono::milliseconds(100)));
+  return module;
+}
+
 }  // namespace
 
 int Serve(const ServeOptions& opts) {
-  ProbeConfig config = LoadProbeConfig(opts.common);
+  // Replaced whole on SIGHUP; each /probe request keeps the version it started with.
+  std::shared_ptr<const ProbeConfig> config = std::make_shared<const ProbeConfig>(LoadProbeConfig(opts.common));
+  std::mutex config_mu;
+  auto current_config = [&] {
+    std::lock_guard lock(config_mu);
+    return config;
+  };
   xw::HttpServerOptions http;
   http.address = xw::ParseListenAddress(opts.listen_address);
   http.web = xw::LoadWebConfig(opts.web_config_file);
@@ -42,6 +62,7 @@ int Serve(const ServeOptions& opts) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   auto registry = std::make_shared<prometheus::Registry>();
@@ -54,7 +75,7 @@ int Serve(const ServeOptions& opts) {
   std::string failover_module;
   FailoverMetrics failover_metrics;
   if (opts.continuous) {
-    for (const auto& [name, m] : config.modules) {
+    for (const auto& [name, m] : config->modules) {
       if (m.prober != "failover" || !m.failover.continuous) continue;
       failover = std::make_unique<FailoverRunner>(m, "");
       failover->OnOutage([&failover_metrics](const Outage& o) {
@@ -85,10 +106,13 @@ int Serve(const ServeOptions& opts) {
     return xw::HttpResponse{200, "text/html; charset=utf-8", kLanding};
   });
   server.Handle("/-/healthy", [](const xw::HttpRequest&) { return xw::HttpResponse{200, "text/plain", "OK\n"}; });
-  server.Handle("/probe", [&](const xw::HttpRequest& req) {
+  // A probe is a whole XMPP login: it runs on the server's worker pool, so /metrics and other
+  // probes keep answering while one waits on a slow target.
+  server.HandleBlocking("/probe", [&](const xw::HttpRequest& req) {
+    const auto cfg = current_config();
     std::string module = req.Param("module");
-    auto it = config.modules.find(module);
-    if (it == config.modules.end()) {
+    auto it = cfg->modules.find(module);
+    if (it == cfg->modules.end()) {
       return xw::HttpResponse{400, "text/plain; charset=utf-8", "unknown module '" + module + "'\n"};
     }
     const std::string target = req.Param("target");
@@ -105,7 +129,7 @@ int Serve(const ServeOptions& opts) {
       r.detail = s.last_error;
       r.Add("probe_xmpp_failover_sessions_up", "Failover sessions connected.", (s.sender_up ? 1 : 0) + (s.receiver_up ? 1 : 0));
     } else {
-      r = RunProbe(it->second, target);
+      r = RunProbe(WithinScrapeTimeout(it->second, req.scrape_timeout_seconds), target);
     }
     probes.Add({{"module", module}, {"outcome", std::string(OutcomeName(r.outcome))}}).Increment();
     if (!r.success()) {
@@ -128,7 +152,23 @@ int Serve(const ServeOptions& opts) {
 
   server.Start();
   int sig = 0;
-  sigwait(&set, &sig);
+  while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+    // Like Prometheus' exporters: SIGHUP re-reads the configuration; a broken file is logged
+    // and the running configuration stays. The continuous failover sessions keep the module
+    // they started with (restarting them would count an outage that users did not have).
+    try {
+      if (!opts.web_config_file.empty()) server.ReloadWebConfig(opts.web_config_file);
+      if (!opts.common.config_file.empty()) {
+        auto fresh = std::make_shared<const ProbeConfig>(LoadProbeConfig(opts.common));
+        std::lock_guard lock(config_mu);
+        config = std::move(fresh);
+      }
+      xw::log::Info("configuration reloaded", {{"config_file", opts.common.config_file},
+                                               {"web_config_file", opts.web_config_file}});
+    } catch (const std::exception& e) {
+      xw::log::Error("configuration not reloaded, keeping the running one", {{"err", e.what()}});
+    }
+  }
   xw::log::Info("shutting down", {{"signal", std::to_string(sig)}});
   server.Stop();
   if (failover) failover->Stop(std::chrono::milliseconds(0));
