@@ -187,9 +187,8 @@ Element XmppClient::TakeHeld(std::deque<Held>::iterator it) {
 }
 
 void XmppClient::Hold(Element e) {
-  // Before the session is established nothing may be held for later: a server sends no
-  // stanzas then, and whatever arrives pre-TLS is the attacker's.
-  if (!established_) return;
+  // Held even before the session is bound (a server may route to a session between SASL and
+  // bind): the budgets bound it, and STARTTLS drops whatever was held in cleartext.
   std::size_t bytes = Footprint(e);
   backlog_.push_back(Held{std::move(e), bytes});
   backlog_bytes_ += bytes;

@@ -164,7 +164,7 @@ class XmppClient {
   std::deque<Held> backlog_;
   std::size_t backlog_bytes_ = 0;
   std::uint64_t bytes_read_ = 0;  // on this connection
-  bool established_ = false;      // bound or resumed: unsolicited stanzas may be held from now on
+  bool established_ = false;      // bound or resumed: the login byte budget no longer applies
   SmState sm_;
   std::uint64_t next_id_ = 0;
 };

@@ -121,6 +121,22 @@ TEST_F(Hardened, FloodBeforeTlsEndsWithBudgetAndBoundedMemory) {
     Flood(c);
   });
   Result r = LoginAndPing(TlsConfig(server.target()));
+  EXPECT_EQ(r.outcome, Outcome::kBacklogBudgetExceeded) << r.detail;
+  EXPECT_LT(r.rss_growth, 32u << 20);
+}
+
+TEST_F(Hardened, FloodOfSmallStanzasBeforeLoginEndsWithTheLoginBudget) {
+  // Cheap to hold (a few hundred bytes each), so the bytes read run out first.
+  FakeServer server([](FakeConn& c) {
+    if (c.ReadUntil(kClientHeaderEnd).empty()) return;
+    c.Write(kHeader);
+    std::string batch;
+    for (int i = 0; i < 512; ++i) batch += "<message xmlns='jabber:client'><body>flood</body></message>";
+    for (std::size_t sent = 0; sent < kFloodBytes && c.Write(batch); sent += batch.size()) {
+    }
+    c.WaitClosed(10s);
+  });
+  Result r = LoginAndPing(TlsConfig(server.target()));
   EXPECT_EQ(r.outcome, Outcome::kSessionBudgetExceeded) << r.detail;
   EXPECT_LT(r.rss_growth, 32u << 20);
 }
