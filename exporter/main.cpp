@@ -94,7 +94,17 @@ int Run(const ExporterConfig& cfg, const sigset_t& stop_signals) {
   }
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    // As Prometheus' exporters do: SIGHUP re-reads the web config (TLS files, users, headers)
+    // for new connections; a broken one is logged and the running one stays in force.
+    if (cfg.web_config_file.empty()) continue;
+    try {
+      for (auto& s : servers) s->ReloadWebConfig(cfg.web_config_file);
+      xw::log::Info("web config reloaded", {{"file", cfg.web_config_file}});
+    } catch (const std::exception& e) {
+      xw::log::Error("web config not reloaded, keeping the running one", {{"file", cfg.web_config_file}, {"err", e.what()}});
+    }
+  }
   xw::log::Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   // Stop() waits for handlers that are running; a scrape in flight may take seconds more.
   std::promise<void> stopped;
@@ -121,6 +131,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload, taken by the same sigwait
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto parsed = xw::exporter::ParseFlags(argc, argv);

@@ -126,6 +126,42 @@ void StopsMidScrape(int signal_number, const char* name) {
   EXPECT_NE(e->process->Log().find("shutting down"), std::string::npos) << e->process->Log();
 }
 
+// SIGHUP re-reads the web config: basic auth switched on takes effect without a restart, and a
+// broken file leaves the running configuration in force (and the daemon up).
+TEST(ExporterBinary, SighupReloadsTheWebConfig) {
+  TempDir dir;
+  const std::string web = dir.path + "/web.yml";
+  std::ofstream(web) << "{}\n";
+  auto e = StartOurs({"--web.config.file=" + web, "--collector.disable-defaults", "--collector.loadavg"});
+  EXPECT_NE(HttpGet("127.0.0.1", e->port, "/metrics").find("node_load1 "), std::string::npos);
+  auto rewrite = [&](const std::string& text) {
+    std::ofstream(web + ".new") << text;
+    std::rename((web + ".new").c_str(), web.c_str());
+    kill(e->process->pid(), SIGHUP);
+  };
+  auto answers_401 = [&] {
+    for (int i = 0; i < 100; ++i) {  // the reload is asynchronous: poll, bounded
+      try {
+        HttpGet("127.0.0.1", e->port, "/metrics");
+      } catch (const std::exception& err) {
+        if (std::string(err.what()).find("401") != std::string::npos) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  rewrite("basic_auth_users:\n  prom: $2b$10$hNf2lSsxfm0.i4a.1kVpSOVyBCfIB51VRjgBUyv6kdnyTlgWj81Ay\n");
+  EXPECT_TRUE(answers_401()) << e->process->Log();
+  rewrite("tls_server_config:\n  cert_file: only-a-cert.pem\n");
+  for (int i = 0; i < 100 && e->process->Log().find("web config not reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(e->process->Log().find("web config not reloaded"), std::string::npos) << e->process->Log();
+  EXPECT_TRUE(e->process->Running());
+  EXPECT_TRUE(answers_401()) << "the broken file replaced the running configuration";
+  EXPECT_EQ(e->process->Stop(std::chrono::seconds(10)), 0);
+}
+
 TEST(ExporterBinary, SigtermMidScrapeExitsZero) { StopsMidScrape(SIGTERM, "SIGTERM"); }
 TEST(ExporterBinary, SigintMidScrapeExitsZero) { StopsMidScrape(SIGINT, "SIGINT"); }
 
