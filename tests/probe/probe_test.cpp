@@ -169,6 +169,20 @@ TEST(TargetPolicy, OwnTargetOrAllowedListOnly) {
                std::runtime_error);
 }
 
+TEST(Config, ByteBudgetsReachTheClient) {
+  TempDir dir;
+  auto cfg = ParseConfig(
+      "modules:\n  m:\n    prober: login\n    xmpp:\n      backlog_bytes: 2000000\n      login_bytes: 65536\n"
+      "      session_bytes: 100000000\n    account:\n      user: u\n      password_file: " + dir.Write("pw", "x") + "\n",
+      "t");
+  const ClientConfig c = MakeClientConfig(cfg.modules["m"], cfg.modules["m"].account, "127.0.0.1:5222", "r");
+  EXPECT_EQ(c.budgets.backlog_bytes, 2000000u);
+  EXPECT_EQ(c.budgets.login_bytes, 65536u);
+  EXPECT_EQ(c.budgets.session_bytes, 100000000u);
+  EXPECT_THROW(ParseConfig("modules:\n  m:\n    prober: c2s\n    xmpp:\n      backlog_bytes: 10\n", "t"),
+               std::runtime_error);
+}
+
 TEST(Modules, MissingTargetIsConfigError) {
   auto cfg = ParseConfig("modules:\n  c:\n    prober: c2s\n", "t");
   EXPECT_EQ(RunProbe(cfg.modules["c"], "").outcome, Outcome::kConfigError);

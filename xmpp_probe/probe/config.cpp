@@ -40,7 +40,7 @@ Account ParseAccount(const YAML::Node& n, const std::string& where) {
 
 XmppOptions ParseXmpp(const YAML::Node& n, const std::string& where) {
   CheckKeys(n, {"domain", "tls", "ca_file", "insecure_skip_verify", "mechanisms", "max_stanza_bytes", "max_depth",
-                "source_address"},
+                "source_address", "backlog_bytes", "login_bytes", "session_bytes"},
             where);
   XmppOptions x;
   x.domain = n["domain"].as<std::string>("");
@@ -55,6 +55,12 @@ XmppOptions ParseXmpp(const YAML::Node& n, const std::string& where) {
   x.max_stanza_bytes = n["max_stanza_bytes"].as<std::size_t>(x.max_stanza_bytes);
   x.max_depth = n["max_depth"].as<int>(x.max_depth);
   x.source_address = n["source_address"].as<std::string>("");
+  x.budgets.backlog_bytes = n["backlog_bytes"].as<std::size_t>(x.budgets.backlog_bytes);
+  x.budgets.login_bytes = n["login_bytes"].as<std::uint64_t>(x.budgets.login_bytes);
+  x.budgets.session_bytes = n["session_bytes"].as<std::uint64_t>(x.budgets.session_bytes);
+  if (x.budgets.backlog_bytes < x.max_stanza_bytes) {
+    Bad(where, "backlog_bytes must be at least max_stanza_bytes (one stanza must fit)");
+  }
   return x;
 }
 
@@ -176,6 +182,7 @@ ClientConfig MakeClientConfig(const ModuleConfig& module, const Account& account
   c.mechanisms = module.xmpp.mechanisms;
   c.limits.max_stanza_bytes = module.xmpp.max_stanza_bytes;
   c.limits.max_depth = module.xmpp.max_depth;
+  c.budgets = module.xmpp.budgets;
   c.source_address = module.xmpp.source_address;
   if (c.tls_mode != TlsMode::kPlain) {
     TlsOptions t;

@@ -27,6 +27,7 @@ struct XmppOptions {
   bool insecure_skip_verify = false;
   std::vector<std::string> mechanisms = {"SCRAM-SHA-256", "SCRAM-SHA-1"};
   std::size_t max_stanza_bytes = 256 * 1024;
+  ByteBudgets budgets;  // backlog_bytes, login_bytes, session_bytes (see xmpp/xmpp_client.h)
   int max_depth = 24;
   std::string source_address;
 };
