@@ -64,7 +64,6 @@ BENCHMARK(BM_RenderExposition);
 
 }  // namespace
 
-
 // One benchmark per collector, registered from the catalog in main(): the catalog is filled by
 // other translation units' static objects, which may run after ours.
 int main(int argc, char** argv) {

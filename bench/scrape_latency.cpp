@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -120,8 +120,7 @@ int main(int argc, char** argv) {
     std::sort(t.ms.begin(), t.ms.end());
     auto pct = [&](double p) { return t.ms[static_cast<std::size_t>(p * static_cast<double>(t.ms.size() - 1))]; };
     std::printf("p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f cpu_ms_per_scrape=%.3f rss_mib=%.1f series=%zu\n", pct(0.5),
-                pct(0.9), pct(0.99), t.cpu_seconds * 1000 / count, static_cast<double>(RssKiB(t.pid)) / 1024,
-                t.series);
+                pct(0.9), pct(0.99), t.cpu_seconds * 1000 / count, static_cast<double>(RssKiB(t.pid)) / 1024, t.series);
   }
   return 0;
 }

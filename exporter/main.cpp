@@ -102,7 +102,8 @@ int Run(const ExporterConfig& cfg, const sigset_t& stop_signals) {
       for (auto& s : servers) s->ReloadWebConfig(cfg.web_config_file);
       xw::log::Info("web config reloaded", {{"file", cfg.web_config_file}});
     } catch (const std::exception& e) {
-      xw::log::Error("web config not reloaded, keeping the running one", {{"file", cfg.web_config_file}, {"err", e.what()}});
+      xw::log::Error("web config not reloaded, keeping the running one",
+                     {{"file", cfg.web_config_file}, {"err", e.what()}});
     }
   }
   xw::log::Info("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});

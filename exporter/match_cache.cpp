@@ -33,8 +33,10 @@ bool OrderedMatchCache::Pass::Matches(std::string_view name) {
   if (pos < order.size() && order[pos].first == name) return order[pos].second;
   const std::string key(name);
   const bool m = cache_.matches_.Matches(key);
-  if (pos < order.size()) order[pos] = {key, m};
-  else if (order.size() < kMaxEntries) order.emplace_back(key, m);
+  if (pos < order.size())
+    order[pos] = {key, m};
+  else if (order.size() < kMaxEntries)
+    order.emplace_back(key, m);
   return m;
 }
 

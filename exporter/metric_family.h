@@ -27,9 +27,15 @@ class Family {
     prometheus::ClientMetric m;
     m.label = std::move(labels);
     switch (family_.type) {
-      case prometheus::MetricType::Counter: m.counter.value = value; break;
-      case prometheus::MetricType::Gauge: m.gauge.value = value; break;
-      default: m.untyped.value = value; break;
+      case prometheus::MetricType::Counter:
+        m.counter.value = value;
+        break;
+      case prometheus::MetricType::Gauge:
+        m.gauge.value = value;
+        break;
+      default:
+        m.untyped.value = value;
+        break;
     }
     family_.metric.push_back(std::move(m));
     return *this;

@@ -135,8 +135,9 @@ void NodeScraper::Write(std::string& out, const std::string& source,
   TextFormatStats stats;
   AppendTextFormat(out, families, &stats);
   if (stats.invalid_utf8_series == 0) return;
-  log::Warn("series dropped: a label value is not valid UTF-8",
-            {{"collector", source}, {"series", std::to_string(stats.invalid_utf8_series)}, {"first", stats.first_invalid}});
+  log::Warn(
+      "series dropped: a label value is not valid UTF-8",
+      {{"collector", source}, {"series", std::to_string(stats.invalid_utf8_series)}, {"first", stats.first_invalid}});
   std::lock_guard lock(invalid_mu_);
   invalid_utf8_[source] += stats.invalid_utf8_series;
 }

@@ -59,7 +59,8 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   Emit(out, Gauge("process_open_fds", "Number of open file descriptors.").Add(fds));
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
-    Emit(out, Gauge("process_max_fds", "Maximum number of open file descriptors.").Add(static_cast<double>(lim.rlim_cur)));
+    Emit(out,
+         Gauge("process_max_fds", "Maximum number of open file descriptors.").Add(static_cast<double>(lim.rlim_cur)));
   }
   return out;
 }

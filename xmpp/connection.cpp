@@ -65,12 +65,14 @@ void BindSource(int fd, int family, const std::string& source) {
   if (family == AF_INET) {
     auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
     sin->sin_family = AF_INET;
-    if (inet_pton(AF_INET, source.c_str(), &sin->sin_addr) != 1) throw ProbeError(Outcome::kConfigError, "bad source address '" + source + "'");
+    if (inet_pton(AF_INET, source.c_str(), &sin->sin_addr) != 1)
+      throw ProbeError(Outcome::kConfigError, "bad source address '" + source + "'");
     len = sizeof(sockaddr_in);
   } else {
     auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
     sin6->sin6_family = AF_INET6;
-    if (inet_pton(AF_INET6, source.c_str(), &sin6->sin6_addr) != 1) throw ProbeError(Outcome::kConfigError, "bad source address '" + source + "'");
+    if (inet_pton(AF_INET6, source.c_str(), &sin6->sin6_addr) != 1)
+      throw ProbeError(Outcome::kConfigError, "bad source address '" + source + "'");
     len = sizeof(sockaddr_in6);
   }
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
@@ -103,8 +105,12 @@ TlsContext::~TlsContext() {
   if (ctx_) SSL_CTX_free(ctx_);
 }
 
-Connection::Connection() { IgnoreSigpipe(); }
-Connection::~Connection() { Close(); }
+Connection::Connection() {
+  IgnoreSigpipe();
+}
+Connection::~Connection() {
+  Close();
+}
 
 void Connection::Close() {
   if (ssl_) {
@@ -169,7 +175,8 @@ void Connection::StartTls(std::shared_ptr<TlsContext> ctx, const std::string& se
   SSL_set_fd(ssl_, fd_);
   in6_addr ip6;
   in_addr ip4;
-  bool is_ip = inet_pton(AF_INET, server_name.c_str(), &ip4) == 1 || inet_pton(AF_INET6, server_name.c_str(), &ip6) == 1;
+  bool is_ip =
+      inet_pton(AF_INET, server_name.c_str(), &ip4) == 1 || inet_pton(AF_INET6, server_name.c_str(), &ip6) == 1;
   if (!is_ip) SSL_set_tlsext_host_name(ssl_, server_name.c_str());
   if (!ctx_->insecure()) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
@@ -192,8 +199,8 @@ void Connection::StartTls(std::shared_ptr<TlsContext> ctx, const std::string& se
     } else {
       long verify = SSL_get_verify_result(ssl_);
       if (verify != X509_V_OK) {
-        throw ProbeError(Outcome::kCertVerifyFailed,
-                         std::string("certificate for '") + server_name + "': " + X509_verify_cert_error_string(verify));
+        throw ProbeError(Outcome::kCertVerifyFailed, std::string("certificate for '") + server_name +
+                                                         "': " + X509_verify_cert_error_string(verify));
       }
       std::string why = err == SSL_ERROR_SYSCALL ? "connection closed during handshake" : OpenSslErrors();
       throw ProbeError(Outcome::kTlsError, "TLS handshake with " + peer_ + ": " + why);
@@ -202,10 +209,18 @@ void Connection::StartTls(std::shared_ptr<TlsContext> ctx, const std::string& se
   throw ProbeError(Outcome::kTlsError, "TLS handshake did not finish");
 }
 
-bool Connection::tls13() const { return ssl_ && SSL_version(ssl_) >= TLS1_3_VERSION; }
-std::string Connection::TlsExporter() const { return ssl_ ? TlsExporterOf(ssl_) : std::string(); }
-std::string Connection::TlsServerEndPoint() const { return ssl_ ? TlsServerEndPointOf(ssl_) : std::string(); }
-std::string Connection::TlsUnique() const { return ssl_ ? TlsUniqueOf(ssl_) : std::string(); }
+bool Connection::tls13() const {
+  return ssl_ && SSL_version(ssl_) >= TLS1_3_VERSION;
+}
+std::string Connection::TlsExporter() const {
+  return ssl_ ? TlsExporterOf(ssl_) : std::string();
+}
+std::string Connection::TlsServerEndPoint() const {
+  return ssl_ ? TlsServerEndPointOf(ssl_) : std::string();
+}
+std::string Connection::TlsUnique() const {
+  return ssl_ ? TlsUniqueOf(ssl_) : std::string();
+}
 
 std::string TlsExporterOf(SSL* ssl) {
   // RFC 9266: 32 bytes, empty context, defined for TLS 1.3 only (below it the exporter is not
@@ -279,9 +294,12 @@ void Connection::Write(std::string_view data, Deadline deadline) {
         continue;
       }
       int err = SSL_get_error(ssl_, rc);
-      if (err == SSL_ERROR_WANT_WRITE) WaitFor(POLLOUT, deadline, "writing");
-      else if (err == SSL_ERROR_WANT_READ) WaitFor(POLLIN, deadline, "writing");
-      else throw ProbeError(Outcome::kClosed, "TLS write failed: " + OpenSslErrors());
+      if (err == SSL_ERROR_WANT_WRITE)
+        WaitFor(POLLOUT, deadline, "writing");
+      else if (err == SSL_ERROR_WANT_READ)
+        WaitFor(POLLIN, deadline, "writing");
+      else
+        throw ProbeError(Outcome::kClosed, "TLS write failed: " + OpenSslErrors());
     } else {
       ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
       if (n > 0) {
@@ -307,7 +325,8 @@ std::optional<std::string> Connection::Read(Deadline deadline) {
       if (err == SSL_ERROR_ZERO_RETURN) throw ProbeError(Outcome::kClosed, "peer closed the TLS session");
       short events = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
       if (events == 0) {
-        throw ProbeError(Outcome::kClosed, err == SSL_ERROR_SYSCALL ? "connection closed" : "TLS read failed: " + OpenSslErrors());
+        throw ProbeError(Outcome::kClosed,
+                         err == SSL_ERROR_SYSCALL ? "connection closed" : "TLS read failed: " + OpenSslErrors());
       }
       pollfd p{fd_, events, 0};
       int prc = ::poll(&p, 1, RemainingMs(deadline));
@@ -317,7 +336,8 @@ std::optional<std::string> Connection::Read(Deadline deadline) {
       ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
       if (n > 0) return std::string(buf, static_cast<std::size_t>(n));
       if (n == 0) throw ProbeError(Outcome::kClosed, "peer closed the connection");
-      if (errno != EAGAIN && errno != EINTR) throw ProbeError(Outcome::kClosed, std::string("read failed: ") + std::strerror(errno));
+      if (errno != EAGAIN && errno != EINTR)
+        throw ProbeError(Outcome::kClosed, std::string("read failed: ") + std::strerror(errno));
       pollfd p{fd_, POLLIN, 0};
       int prc = ::poll(&p, 1, RemainingMs(deadline));
       if (prc == 0) return std::nullopt;

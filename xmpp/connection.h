@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,8 +23,8 @@ using Clock = std::chrono::steady_clock;
 using Deadline = Clock::time_point;
 
 struct TlsOptions {
-  std::string ca_file;          // empty: the system store
-  bool insecure = false;        // skip chain and name checks (explicit opt-in only)
+  std::string ca_file;    // empty: the system store
+  bool insecure = false;  // skip chain and name checks (explicit opt-in only)
   std::string min_version = "TLS12";
 };
 
@@ -46,7 +46,7 @@ class TlsContext {
 struct CertInfo {
   std::int64_t earliest_expiry_unix = 0;  // smallest notAfter over the presented chain
   std::int64_t leaf_expiry_unix = 0;
-  std::string leaf_sha256;                // hex, lower case
+  std::string leaf_sha256;  // hex, lower case
   std::string leaf_subject;
   std::string tls_version;
   std::string cipher;

@@ -39,8 +39,7 @@ std::string_view OutcomeName(Outcome outcome);
 // Thrown by the client layer; the probe layer catches it and turns it into metrics.
 class ProbeError : public std::runtime_error {
  public:
-  ProbeError(Outcome outcome, const std::string& detail)
-      : std::runtime_error(detail), outcome_(outcome) {}
+  ProbeError(Outcome outcome, const std::string& detail) : std::runtime_error(detail), outcome_(outcome) {}
   Outcome outcome() const { return outcome_; }
 
  private:

@@ -18,15 +18,20 @@ namespace xp {
 
 namespace {
 
-const EVP_MD* Md(ScramHash hash) { return hash == ScramHash::kSha1 ? EVP_sha1() : EVP_sha256(); }
+const EVP_MD* Md(ScramHash hash) {
+  return hash == ScramHash::kSha1 ? EVP_sha1() : EVP_sha256();
+}
 
 // RFC 5802 5.1: ',' and '=' in a user name are escaped as =2C and =3D.
 std::string EscapeUser(std::string_view user) {
   std::string out;
   for (char c : user) {
-    if (c == ',') out += "=2C";
-    else if (c == '=') out += "=3D";
-    else out += c;
+    if (c == ',')
+      out += "=2C";
+    else if (c == '=')
+      out += "=3D";
+    else
+      out += c;
   }
   return out;
 }
@@ -65,7 +70,9 @@ std::map<std::tuple<int, std::string, std::string, int>, std::string> g_cache;  
 
 }  // namespace
 
-void ScramClient::EnableSaltedPasswordCache(bool on) { g_cache_on = on; }
+void ScramClient::EnableSaltedPasswordCache(bool on) {
+  g_cache_on = on;
+}
 
 std::string Base64Encode(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3), '\0');
@@ -78,8 +85,8 @@ std::string Base64Encode(std::string_view data) {
 std::string Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) throw ProbeError(Outcome::kProtocolError, "base64 length not a multiple of 4");
   for (char c : text) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-              c == '/' || c == '=';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
     if (!ok) throw ProbeError(Outcome::kProtocolError, "invalid base64 character");
   }
   std::string out(3 * text.size() / 4, '\0');
@@ -120,7 +127,8 @@ ServerFirst ParseServerFirst(std::string_view message) {
 std::string ParseServerFinal(std::string_view message) {
   auto attrs = SplitAttrs(message);
   if (attrs.empty()) throw ProbeError(Outcome::kProtocolError, "empty SCRAM server-final");
-  if (attrs[0].first == 'e') throw ProbeError(Outcome::kAuthFailed, "SCRAM server error: " + std::string(attrs[0].second));
+  if (attrs[0].first == 'e')
+    throw ProbeError(Outcome::kAuthFailed, "SCRAM server error: " + std::string(attrs[0].second));
   if (attrs[0].first != 'v') throw ProbeError(Outcome::kProtocolError, "SCRAM server-final without verifier");
   return Base64Decode(attrs[0].second);
 }
@@ -130,7 +138,9 @@ ScramClient::ScramClient(ScramHash hash, std::string user, std::string password,
   if (cnonce_.empty()) cnonce_ = RandomNonce();
 }
 
-ScramClient::~ScramClient() { OPENSSL_cleanse(password_.data(), password_.size()); }
+ScramClient::~ScramClient() {
+  OPENSSL_cleanse(password_.data(), password_.size());
+}
 
 std::string_view ScramClient::MechanismName(ScramHash hash) {
   return hash == ScramHash::kSha1 ? "SCRAM-SHA-1" : "SCRAM-SHA-256";
@@ -138,9 +148,15 @@ std::string_view ScramClient::MechanismName(ScramHash hash) {
 
 void ScramClient::SetChannelBinding(CbFlag flag, std::string type, std::string data) {
   switch (flag) {
-    case CbFlag::kNone: gs2_header_ = "n,,"; break;
-    case CbFlag::kSupported: gs2_header_ = "y,,"; break;
-    case CbFlag::kBound: gs2_header_ = "p=" + type + ",,"; break;
+    case CbFlag::kNone:
+      gs2_header_ = "n,,";
+      break;
+    case CbFlag::kSupported:
+      gs2_header_ = "y,,";
+      break;
+    case CbFlag::kBound:
+      gs2_header_ = "p=" + type + ",,";
+      break;
   }
   cb_data_ = flag == CbFlag::kBound ? std::move(data) : std::string();
 }
@@ -189,9 +205,9 @@ std::string ScramClient::ClientFinal(std::string_view server_first, int max_iter
     }
   }
   if (!cached && PKCS5_PBKDF2_HMAC(password_.data(), static_cast<int>(password_.size()),
-                        reinterpret_cast<const unsigned char*>(sf.salt.data()), static_cast<int>(sf.salt.size()),
-                        sf.iterations, md, static_cast<int>(salted.size()),
-                        reinterpret_cast<unsigned char*>(salted.data())) != 1) {
+                                   reinterpret_cast<const unsigned char*>(sf.salt.data()),
+                                   static_cast<int>(sf.salt.size()), sf.iterations, md, static_cast<int>(salted.size()),
+                                   reinterpret_cast<unsigned char*>(salted.data())) != 1) {
     throw ProbeError(Outcome::kAuthFailed, "PBKDF2 failed");
   }
   if (g_cache_on && !cached) {

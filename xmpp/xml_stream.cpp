@@ -109,13 +109,15 @@ struct XmlStreamCallbacks {
     Fail(Self(data), "DTD in stream (forbidden by RFC 6120)", false);
   }
 
-  static void Entity(void* data, const XML_Char*, int, const XML_Char*, int, const XML_Char*,
-                     const XML_Char*, const XML_Char*, const XML_Char*) {
+  static void Entity(void* data, const XML_Char*, int, const XML_Char*, int, const XML_Char*, const XML_Char*,
+                     const XML_Char*, const XML_Char*) {
     Fail(Self(data), "entity declaration in stream", false);
   }
 };
 
-XmlStream::XmlStream(StreamLimits limits) : limits_(limits) { Reset(); }
+XmlStream::XmlStream(StreamLimits limits) : limits_(limits) {
+  Reset();
+}
 XmlStream::~XmlStream() = default;
 
 void XmlStream::Reset() {
@@ -225,12 +227,23 @@ std::string XmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

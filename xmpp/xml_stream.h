@@ -39,9 +39,7 @@ struct Element {
   std::string text;
   std::vector<Element> children;
 
-  bool Is(std::string_view local, std::string_view nspace) const {
-    return name == local && ns == nspace;
-  }
+  bool Is(std::string_view local, std::string_view nspace) const { return name == local && ns == nspace; }
   std::string Attr(std::string_view key) const;
   // First child with that local name (and namespace, when given); nullptr when absent.
   const Element* Child(std::string_view local, std::string_view nspace = {}) const;
@@ -89,7 +87,7 @@ class XmlStream {
   bool closed_ = false;
   int depth_ = 0;
   std::size_t elements_ = 0;  // in the current stanza
-  long long boundary_ = 0;  // byte index where the current stanza (or gap) began
+  long long boundary_ = 0;    // byte index where the current stanza (or gap) began
   long long fed_ = 0;
   std::string failure_;
   bool limit_hit_ = false;

@@ -7,7 +7,9 @@ namespace xp {
 
 namespace {
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 std::string FirstChildName(const Element& e, std::string_view skip = "text") {
   for (const auto& c : e.children) {
@@ -25,7 +27,9 @@ void XmppClient::Phase(const std::string& name, Clock::time_point start) {
   phases_[name] += Seconds(Clock::now() - start);
 }
 
-std::string XmppClient::NextId(const char* prefix) { return std::string(prefix) + std::to_string(++next_id_); }
+std::string XmppClient::NextId(const char* prefix) {
+  return std::string(prefix) + std::to_string(++next_id_);
+}
 
 void XmppClient::Connect(Deadline deadline) {
   if (config_.tls_mode != TlsMode::kPlain && !config_.tls) {
@@ -79,7 +83,9 @@ void XmppClient::StartTlsNow(Deadline deadline, const char* phase) {
   Phase(phase, t);
 }
 
-void XmppClient::OpenStream(Deadline deadline) { Send(StreamHeader(config_.domain), deadline); }
+void XmppClient::OpenStream(Deadline deadline) {
+  Send(StreamHeader(config_.domain), deadline);
+}
 
 Element XmppClient::ReadFeatures(Deadline deadline) {
   return WaitFor([](const Element& e) { return e.Is("features", kNsStreams); }, deadline, "stream features");
@@ -91,7 +97,8 @@ void XmppClient::Authenticate(Deadline deadline) {
   SaslExchange sasl(plan, config_.user, config_.password, config_.min_scram_iterations);
   Send(sasl.Start(), deadline);
   for (int step = 0; step < 8 && !sasl.done(); ++step) {
-    std::string reply = sasl.OnElement(WaitFor([](const Element& e) { return e.ns == kNsSasl; }, deadline, "SASL result"));
+    std::string reply =
+        sasl.OnElement(WaitFor([](const Element& e) { return e.ns == kNsSasl; }, deadline, "SASL result"));
     if (!reply.empty()) Send(reply, deadline);
   }
   if (!sasl.done()) throw ProbeError(Outcome::kProtocolError, "SASL exchange did not end");
@@ -104,7 +111,8 @@ void XmppClient::Authenticate(Deadline deadline) {
 
 void XmppClient::Bind(Deadline deadline) {
   auto t = Clock::now();
-  if (!features_.Child("bind", kNsBind)) throw ProbeError(Outcome::kBindFailed, "server did not offer resource binding");
+  if (!features_.Child("bind", kNsBind))
+    throw ProbeError(Outcome::kBindFailed, "server did not offer resource binding");
   std::string id = NextId("bind");
   Send(BindRequest(id, config_.resource), deadline);
   jid_ = BoundJid(
@@ -113,7 +121,8 @@ void XmppClient::Bind(Deadline deadline) {
   if (session && !session->Child("optional")) {
     std::string sid = NextId("sess");
     Send("<iq type='set' id='" + sid + "'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>", deadline);
-    Element r = WaitFor([&](const Element& e) { return e.name == "iq" && e.Attr("id") == sid; }, deadline, "session result");
+    Element r =
+        WaitFor([&](const Element& e) { return e.name == "iq" && e.Attr("id") == sid; }, deadline, "session result");
     if (r.Attr("type") != "result") throw ProbeError(Outcome::kBindFailed, "session establishment refused");
   }
   established_ = true;
@@ -139,7 +148,8 @@ std::optional<Element> XmppClient::ReadRaw(Deadline deadline) {
     if (auto e = stream_.Next()) {
       if (e->Is("error", kNsStreams)) {
         std::string text = e->ChildText("text");
-        throw ProbeError(Outcome::kStreamError, "stream error: " + FirstChildName(*e) + (text.empty() ? "" : " (" + text + ")"));
+        throw ProbeError(Outcome::kStreamError,
+                         "stream error: " + FirstChildName(*e) + (text.empty() ? "" : " (" + text + ")"));
       }
       return e;
     }
@@ -148,12 +158,13 @@ std::optional<Element> XmppClient::ReadRaw(Deadline deadline) {
     if (!data) return std::nullopt;
     bytes_read_ += data->size();
     if (!established_ && bytes_read_ > config_.budgets.login_bytes) {
-      OverBudget(Outcome::kSessionBudgetExceeded,
-                 "read " + std::to_string(bytes_read_) + " bytes before the session was established (budget " +
-                     std::to_string(config_.budgets.login_bytes) + ")");
+      OverBudget(Outcome::kSessionBudgetExceeded, "read " + std::to_string(bytes_read_) +
+                                                      " bytes before the session was established (budget " +
+                                                      std::to_string(config_.budgets.login_bytes) + ")");
     }
     if (config_.budgets.session_bytes != 0 && bytes_read_ > config_.budgets.session_bytes) {
-      OverBudget(Outcome::kSessionBudgetExceeded, "read " + std::to_string(bytes_read_) + " bytes on one connection (budget " +
+      OverBudget(Outcome::kSessionBudgetExceeded, "read " + std::to_string(bytes_read_) +
+                                                      " bytes on one connection (budget " +
                                                       std::to_string(config_.budgets.session_bytes) + ")");
     }
     try {
@@ -194,9 +205,9 @@ void XmppClient::Hold(Element e) {
   backlog_bytes_ += bytes;
   if (backlog_.size() > config_.backlog_limit) TakeHeld(backlog_.begin());
   if (backlog_bytes_ > config_.budgets.backlog_bytes) {
-    OverBudget(Outcome::kBacklogBudgetExceeded,
-               std::to_string(backlog_.size()) + " unsolicited stanzas hold " + std::to_string(backlog_bytes_) +
-                   " bytes (budget " + std::to_string(config_.budgets.backlog_bytes) + ")");
+    OverBudget(Outcome::kBacklogBudgetExceeded, std::to_string(backlog_.size()) + " unsolicited stanzas hold " +
+                                                    std::to_string(backlog_bytes_) + " bytes (budget " +
+                                                    std::to_string(config_.budgets.backlog_bytes) + ")");
   }
 }
 
@@ -210,7 +221,8 @@ std::optional<Element> XmppClient::Receive(Deadline deadline) {
   return std::nullopt;
 }
 
-Element XmppClient::WaitFor(const std::function<bool(const Element&)>& match, Deadline deadline, const std::string& what) {
+Element XmppClient::WaitFor(const std::function<bool(const Element&)>& match, Deadline deadline,
+                            const std::string& what) {
   for (auto it = backlog_.begin(); it != backlog_.end(); ++it) {
     if (match(it->element)) return TakeHeld(it);
   }

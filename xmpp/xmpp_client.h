@@ -52,8 +52,8 @@ struct ClientConfig {
   // Preference order. PLAIN is only tried when listed (and then only over TLS).
   std::vector<std::string> mechanisms = {"SCRAM-SHA-256", "SCRAM-SHA-1"};
   StreamLimits limits;
-  std::string source_address;  // local address to connect from (empty: any)
-  bool auto_receipts = true;  // answer XEP-0184 requests like a real client would
+  std::string source_address;        // local address to connect from (empty: any)
+  bool auto_receipts = true;         // answer XEP-0184 requests like a real client would
   std::size_t backlog_limit = 1000;  // stanzas; the byte budget below usually binds first
   ByteBudgets budgets;
   // Runs on a helper thread under the connection deadline, so a resolver that never answers
@@ -66,9 +66,9 @@ struct ClientConfig {
 // XEP-0198 state that outlives a broken connection so a new one can resume it.
 struct SmState {
   bool enabled = false;
-  std::string id;  // empty: the server did not offer resumption
-  std::uint32_t inbound = 0;   // stanzas we handled (our 'h')
-  std::uint32_t outbound = 0;  // stanzas we sent since enable
+  std::string id;                                             // empty: the server did not offer resumption
+  std::uint32_t inbound = 0;                                  // stanzas we handled (our 'h')
+  std::uint32_t outbound = 0;                                 // stanzas we sent since enable
   std::deque<std::pair<std::uint32_t, std::string>> unacked;  // seq -> stanza
 };
 

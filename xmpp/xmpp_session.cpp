@@ -69,7 +69,9 @@ void XmppClient::AckUpTo(std::uint32_t h) {
   }
 }
 
-void XmppClient::SendPresence(Deadline deadline) { Send("<presence/>", deadline); }
+void XmppClient::SendPresence(Deadline deadline) {
+  Send("<presence/>", deadline);
+}
 
 double XmppClient::Ping(Deadline deadline) {
   std::string id = NextId("ping");
@@ -136,8 +138,9 @@ void XmppClient::RequestAck(Deadline deadline) {
 void XmppClient::Resume(Deadline deadline) {
   if (!sm_.enabled || sm_.id.empty()) throw ProbeError(Outcome::kResumeFailed, "no resumable session");
   auto t = Clock::now();
-  conn_.Write("<resume xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.inbound) + "' previd='" + XmlEscape(sm_.id) + "'/>",
-              deadline);
+  conn_.Write(
+      "<resume xmlns='urn:xmpp:sm:3' h='" + std::to_string(sm_.inbound) + "' previd='" + XmlEscape(sm_.id) + "'/>",
+      deadline);
   Element r = WaitFor([](const Element& e) { return e.ns == kNsSm && (e.name == "resumed" || e.name == "failed"); },
                       deadline, "XEP-0198 <resumed/>");
   if (r.name == "failed") {

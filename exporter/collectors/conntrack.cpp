@@ -42,7 +42,8 @@ std::map<std::string, double> SumStats(const std::string& text, const std::strin
     if (f.empty()) continue;
     const FileLine where(path, i + 1);
     if (f.size() != header.size()) {
-      throw ParseError(where + ": " + std::to_string(f.size()) + " columns, header has " + std::to_string(header.size()));
+      throw ParseError(where + ": " + std::to_string(f.size()) + " columns, header has " +
+                       std::to_string(header.size()));
     }
     for (std::size_t c = 0; c < f.size(); ++c) {
       const auto v = ParseHex(f[c]);

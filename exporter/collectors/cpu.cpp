@@ -25,8 +25,8 @@ class CpuCollector : public Collector {
     for (const auto& c : st.cpus) {
       const std::string cpu = std::to_string(c.cpu);
       const std::pair<const char*, std::uint64_t> modes[] = {
-          {"idle", c.idle}, {"iowait", c.iowait}, {"irq", c.irq},   {"nice", c.nice},
-          {"softirq", c.softirq}, {"steal", c.steal}, {"system", c.system}, {"user", c.user}};
+          {"idle", c.idle},       {"iowait", c.iowait}, {"irq", c.irq},       {"nice", c.nice},
+          {"softirq", c.softirq}, {"steal", c.steal},   {"system", c.system}, {"user", c.user}};
       for (const auto& [mode, ticks] : modes) {
         seconds.Add(static_cast<double>(ticks) / user_hz_, {{"cpu", cpu}, {"mode", mode}});
       }

@@ -62,7 +62,8 @@ class DiskstatsCollector : public Collector {
     std::vector<Family> families;
     families.reserve(std::size(kColumns));
     for (const auto& c : kColumns) {
-      families.emplace_back(c.name, c.help, c.counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge);
+      families.emplace_back(c.name, c.help,
+                            c.counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge);
     }
     auto info = Gauge("node_disk_info", "Info of /sys/block/<block_device>.");
     std::size_t line_no = 0;

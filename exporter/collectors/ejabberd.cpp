@@ -69,8 +69,10 @@ class EjabberdCollector : public Collector {
       online.Add(Stat("onlineusers", deadline), {{"scope", "cluster"}});
       Emit(out, std::move(online));
       Emit(out, Gauge("ejabberd_registered_users", "Registered accounts.").Add(Stat("registeredusers", deadline)));
-      Emit(out, Gauge("ejabberd_uptime_seconds", "Seconds since the node started.").Add(Stat("uptimeseconds", deadline)));
-      Emit(out, Gauge("ejabberd_erlang_processes", "Erlang processes in the node's VM.").Add(Stat("processes", deadline)));
+      Emit(out,
+           Gauge("ejabberd_uptime_seconds", "Seconds since the node started.").Add(Stat("uptimeseconds", deadline)));
+      Emit(out,
+           Gauge("ejabberd_erlang_processes", "Erlang processes in the node's VM.").Add(Stat("processes", deadline)));
       Emit(out, Members(Call("list_cluster", json::object(), deadline)));
       // muc_online_rooms needs mod_muc_admin; without it this gauge alone is missing.
       try {
@@ -97,11 +99,13 @@ class EjabberdCollector : public Collector {
 
  private:
   json Call(const std::string& command, const json& args, std::chrono::steady_clock::time_point deadline) const {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) throw HttpError("timeout", "ejabberd API: out of time before " + command);
     const HttpReply reply = HttpPostJson(api_url_ + "/" + command, args.dump(), left);
     json body = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) throw ShapeError(command + ": reply is not JSON (HTTP " + std::to_string(reply.status) + ")");
+    if (body.is_discarded())
+      throw ShapeError(command + ": reply is not JSON (HTTP " + std::to_string(reply.status) + ")");
     if (body.is_string() && body.get<std::string>() == "unknown_command") throw ShapeError("unknown_command");
     if (reply.status != 200) {
       throw ShapeError(command + ": HTTP " + std::to_string(reply.status) + ": " + reply.body.substr(0, 200));
@@ -128,7 +132,8 @@ class EjabberdCollector : public Collector {
     for (const auto& m : listed) {
       if (m.is_string()) running.insert(m.get<std::string>());
     }
-    auto family = Gauge("ejabberd_cluster_member_up", "1 for each cluster member the node sees running, 0 for a known member it does not.");
+    auto family = Gauge("ejabberd_cluster_member_up",
+                        "1 for each cluster member the node sees running, 0 for a known member it does not.");
     std::lock_guard lock(mu_);
     known_members_.insert(running.begin(), running.end());
     for (const auto& m : known_members_) family.Add(running.contains(m) ? 1 : 0, {{"member", m}});
@@ -153,7 +158,8 @@ const CollectorRegistrar kRegistrar({
     .name = "ejabberd",
     .enabled_by_default = false,
     .help = "ejabberd gauges from mod_http_api on the local node",
-    .flags = {StringFlag("collector.ejabberd.api-url", "http://127.0.0.1:5280/api", "Base URL of the node's mod_http_api"),
+    .flags = {StringFlag("collector.ejabberd.api-url", "http://127.0.0.1:5280/api",
+                         "Base URL of the node's mod_http_api"),
               DurationFlag("collector.ejabberd.timeout", "2s", "Time for all API calls of one scrape together"),
               StringFlag("collector.ejabberd.cluster-members", "",
                          "Comma list of node names expected in the cluster (reported 0 when not running)"),

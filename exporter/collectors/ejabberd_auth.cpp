@@ -28,7 +28,8 @@ constexpr std::size_t kMaxVhosts = 64;
 class EjabberdAuthCollector : public Collector {
  public:
   explicit EjabberdAuthCollector(const CollectorContext& ctx) : path_(ctx.Option("collector.ejabberd_auth.log-file")) {
-    if (path_.empty()) throw ConfigError("--collector.ejabberd_auth.log-file is required with --collector.ejabberd_auth");
+    if (path_.empty())
+      throw ConfigError("--collector.ejabberd_auth.log-file is required with --collector.ejabberd_auth");
     struct stat st {};
     if (::stat(path_.c_str(), &st) == 0) {
       inode_ = st.st_ino;

@@ -12,8 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "collector.h"

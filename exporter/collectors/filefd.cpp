@@ -9,7 +9,8 @@ namespace {
 
 class FilefdCollector : public Collector {
  public:
-  explicit FilefdCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("sys/fs/file-nr"), KeptFile::Printed::kInOnePiece) {}
+  explicit FilefdCollector(const CollectorContext& ctx)
+      : file_(ctx.paths.Proc("sys/fs/file-nr"), KeptFile::Printed::kInOnePiece) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();

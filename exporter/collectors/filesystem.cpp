@@ -49,8 +49,8 @@ std::string Unescape(std::string_view s) {
 }
 
 // Filesystems whose statfs is answered from in-memory counters, never over a network.
-const std::set<std::string, std::less<>> kLocalFsTypes = {"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs",
-                                                          "vfat", "exfat", "tmpfs", "ramfs"};
+const std::set<std::string, std::less<>> kLocalFsTypes = {"ext2", "ext3", "ext4",  "xfs",   "btrfs",
+                                                          "f2fs", "vfat", "exfat", "tmpfs", "ramfs"};
 
 struct StatResult {
   bool done = false;
@@ -133,8 +133,9 @@ class StatfsWorker {
   static void Loop(std::shared_ptr<State> state, std::shared_ptr<StuckSet> stuck) {
     std::unique_lock lock(state->mu);
     for (;;) {
-      state->cv.wait(lock, [&] { return state->stop || (state->batch && !state->batch->results.empty() &&
-                                                        !state->batch->results.back().done); });
+      state->cv.wait(lock, [&] {
+        return state->stop || (state->batch && !state->batch->results.empty() && !state->batch->results.back().done);
+      });
       if (state->stop) return;
       const auto batch = state->batch;
       for (std::size_t i = 0; i < batch->paths.size(); ++i) {
@@ -362,10 +363,11 @@ const CollectorRegistrar kRegistrar({
                         "^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",
                         "Regexp of mount points to exclude (Debian's node_exporter default)",
                         {"collector.filesystem.ignored-mount-points"}),
-              RegexFlag("collector.filesystem.fs-types-exclude",
-                        "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|"
-                        "mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$",
-                        "Regexp of filesystem types to exclude", {"collector.filesystem.ignored-fs-types"}),
+              RegexFlag(
+                  "collector.filesystem.fs-types-exclude",
+                  "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|"
+                  "mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$",
+                  "Regexp of filesystem types to exclude", {"collector.filesystem.ignored-fs-types"}),
               DurationFlag("collector.filesystem.mount-timeout", "5s",
                            "How long to wait for statfs on one mount before marking it stuck")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<FilesystemCollector>(ctx); },

@@ -13,9 +13,9 @@ namespace xw::exporter {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::string_view kSensorTypes[] = {"vrm",  "beep_enable", "update_interval", "in",     "cpu",
-                                             "fan",  "pwm",         "temp",            "curr",   "power",
-                                             "energy", "humidity",  "intrusion"};
+constexpr std::string_view kSensorTypes[] = {
+    "vrm",  "beep_enable", "update_interval", "in",     "cpu",      "fan",      "pwm",
+    "temp", "curr",        "power",           "energy", "humidity", "intrusion"};
 
 // Lower case, [^a-z0-9:_] to '_', outer '_' trimmed.
 std::string Clean(std::string_view s) {
@@ -107,7 +107,8 @@ void Element(Families& out, const std::string& type, const std::string& element,
   const std::string e = element;
   if (e == "fault" || e == "alarm") return out.Add(base, "Hardware sensor " + e + " status (" + type + ")", v, labels);
   if (e == "beep") return out.Add(base + "_enabled", "Hardware monitor sensor has beeping enabled", v, labels);
-  if (type == "in" || type == "cpu") return out.Add(base + "_volts", "Hardware monitor for voltage (" + e + ")", v * 0.001, labels);
+  if (type == "in" || type == "cpu")
+    return out.Add(base + "_volts", "Hardware monitor for voltage (" + e + ")", v * 0.001, labels);
   if (type == "temp" && e != "type") {
     return out.Add(base + "_celsius", "Hardware monitor for temperature (" + e + ")", v * 0.001, labels);
   }
@@ -121,11 +122,13 @@ void Element(Families& out, const std::string& type, const std::string& element,
   if (type == "power" && (e == "average_interval" || e == "average_interval_min" || e == "average_interval_max")) {
     return out.Add(base + "_seconds", "Hardware monitor power usage update interval (" + e + ")", v * 0.001, labels);
   }
-  if (type == "power") return out.Add(base + "_watt", "Hardware monitor for power usage in watts (" + e + ")", v / 1e6, labels);
+  if (type == "power")
+    return out.Add(base + "_watt", "Hardware monitor for power usage in watts (" + e + ")", v / 1e6, labels);
   if (type == "humidity") {
     return out.Add(base,
                    "Hardware monitor for humidity, as a ratio (multiply with 100.0 to get the humidity as a "
-                   "percentage) (" + e + ")",
+                   "percentage) (" +
+                       e + ")",
                    v / 1e6, labels);
   }
   if (type == "fan" && (e == "input" || e == "min" || e == "max" || e == "target")) {
@@ -159,8 +162,10 @@ void UpdateChip(const fs::path& dir, Families& out) {
     if (type == "vrm" || type == "update_interval") {
       const auto v = plain == props.end() ? std::nullopt : ToDouble(plain->second);
       if (!v) continue;
-      if (type == "vrm") out.Add("node_hwmon_voltage_regulator_version", "Hardware voltage regulator", *v, labels);
-      else out.Add("node_hwmon_update_interval_seconds", "Hardware monitor update interval", *v * 0.001, labels);
+      if (type == "vrm")
+        out.Add("node_hwmon_voltage_regulator_version", "Hardware voltage regulator", *v, labels);
+      else
+        out.Add("node_hwmon_update_interval_seconds", "Hardware monitor update interval", *v * 0.001, labels);
       continue;
     }
     for (const auto& [element, value] : props) {

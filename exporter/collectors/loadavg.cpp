@@ -9,7 +9,8 @@ namespace {
 
 class LoadavgCollector : public Collector {
  public:
-  explicit LoadavgCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("loadavg"), KeptFile::Printed::kInOnePiece) {}
+  explicit LoadavgCollector(const CollectorContext& ctx)
+      : file_(ctx.paths.Proc("loadavg"), KeptFile::Printed::kInOnePiece) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();

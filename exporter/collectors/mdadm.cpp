@@ -37,7 +37,8 @@ std::vector<MdDevice> ParseMdstat(const std::string& text, const std::string& pa
   std::vector<MdDevice> out;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto line = lines[i];
-    if (Trim(line).empty() || line[0] == ' ' || line.starts_with("Personalities") || line.starts_with("unused")) continue;
+    if (Trim(line).empty() || line[0] == ' ' || line.starts_with("Personalities") || line.starts_with("unused"))
+      continue;
     const FileLine where(path, i + 1);
     const auto f = Fields(line);
     // "md0 : active raid1 sdb1[1] sda1[0](F)"
@@ -109,9 +110,9 @@ class MdadmCollector : public Collector {
       disks.Add(d.failed, {{"device", d.name}, {"state", "failed"}});
       disks.Add(d.spare, {{"device", d.name}, {"state", "spare"}});
       // procfs' activity states, under node_exporter's label values.
-      for (const auto& [label, s] : {std::pair{"active", "active"}, std::pair{"inactive", "inactive"},
-                                     std::pair{"recovering", "recovering"}, std::pair{"resync", "resyncing"},
-                                     std::pair{"check", "checking"}}) {
+      for (const auto& [label, s] :
+           {std::pair{"active", "active"}, std::pair{"inactive", "inactive"}, std::pair{"recovering", "recovering"},
+            std::pair{"resync", "resyncing"}, std::pair{"check", "checking"}}) {
         state.Add(d.state == s ? 1 : 0, {{"device", d.name}, {"state", label}});
       }
       blocks.Add(d.blocks, dev);

@@ -11,15 +11,18 @@ namespace {
 std::string FieldName(std::string_view raw) {
   std::string name;
   for (char c : raw) {
-    if (c == '(') name.push_back('_');
-    else if (c != ')') name.push_back(c);
+    if (c == '(')
+      name.push_back('_');
+    else if (c != ')')
+      name.push_back(c);
   }
   return name;
 }
 
 class MeminfoCollector : public Collector {
  public:
-  explicit MeminfoCollector(const CollectorContext& ctx) : file_(ctx.paths.Proc("meminfo"), KeptFile::Printed::kInOnePiece) {}
+  explicit MeminfoCollector(const CollectorContext& ctx)
+      : file_(ctx.paths.Proc("meminfo"), KeptFile::Printed::kInOnePiece) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     const std::string text = file_.Read();

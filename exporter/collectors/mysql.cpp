@@ -38,7 +38,8 @@ void AddGtids(Family& f, const std::string& list, const std::string& position, c
     const auto d2 = gtid.rfind('-');
     if (d1 != std::string_view::npos && d2 != d1) {
       if (auto seq = ToUint64(gtid.substr(d2 + 1))) {
-        Labels l{{"domain_id", std::string(gtid.substr(0, d1))}, {"position", position},
+        Labels l{{"domain_id", std::string(gtid.substr(0, d1))},
+                 {"position", position},
                  {"server_id", std::string(gtid.substr(d1 + 1, d2 - d1 - 1))}};
         if (!connection.empty()) l.push_back({"connection_name", connection});
         f.Add(static_cast<double>(*seq), std::move(l));
@@ -70,11 +71,13 @@ class MysqlCollector : public Collector {
     options_.timeout = std::chrono::duration_cast<std::chrono::seconds>(timeout);
     const auto interval = ctx.DurationOption("collector.mysql.heartbeat-interval");
     if (interval < std::chrono::nanoseconds::zero() || interval > std::chrono::seconds(60)) {
-      throw ConfigError("--collector.mysql.heartbeat-interval must be 0 (off) to 1m, got " + FormatGoDuration(interval));
+      throw ConfigError("--collector.mysql.heartbeat-interval must be 0 (off) to 1m, got " +
+                        FormatGoDuration(interval));
     }
     if (interval > std::chrono::nanoseconds::zero()) {
       writer_ = std::make_unique<HeartbeatWriter>(
-          options_, std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(interval)));
+          options_,
+          std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(interval)));
     }
   }
 
@@ -92,15 +95,18 @@ class MysqlCollector : public Collector {
       log::Warn("MariaDB scrape failed", {{"reason", e.reason}, {"err", e.what()}});
     }
     Emit(out, Gauge("mysql_up", "Whether the MariaDB server answered this scrape.").Add(up ? 1 : 0));
-    auto errors = Counter("xmppwatch_mysql_connection_errors_total", "Failed MariaDB connections or queries, by reason.");
+    auto errors =
+        Counter("xmppwatch_mysql_connection_errors_total", "Failed MariaDB connections or queries, by reason.");
     for (const auto& [reason, n] : errors_) errors.Add(n, {{"reason", reason}});
     Emit(out, std::move(errors));
     if (writer_) {
-      Emit(out, Counter("xmppwatch_replication_heartbeat_writes_total", "Heartbeat rows this exporter wrote, by result.")
-                    .Add(static_cast<double>(writer_->writes_ok()), {{"result", "ok"}})
-                    .Add(static_cast<double>(writer_->writes_failed()), {{"result", "error"}}));
-      Emit(out, Gauge("xmppwatch_replication_heartbeat_interval_seconds", "How often this exporter writes its heartbeat.")
-                    .Add(static_cast<double>(writer_->interval().count()) / 1000));
+      Emit(out,
+           Counter("xmppwatch_replication_heartbeat_writes_total", "Heartbeat rows this exporter wrote, by result.")
+               .Add(static_cast<double>(writer_->writes_ok()), {{"result", "ok"}})
+               .Add(static_cast<double>(writer_->writes_failed()), {{"result", "error"}}));
+      Emit(out,
+           Gauge("xmppwatch_replication_heartbeat_interval_seconds", "How often this exporter writes its heartbeat.")
+               .Add(static_cast<double>(writer_->interval().count()) / 1000));
     }
     return out;
   }
@@ -139,7 +145,8 @@ class MysqlCollector : public Collector {
     AddGtids(gtid, Text(v, "slave"), "slave", "");
     AddGtids(gtid, Text(v, "current"), "current", "");
     for (auto* f : {&io, &sql, &io_errno, &sql_errno, &behind, &behind_null, &relay, &gtid}) Emit(out, std::move(*f));
-    Emit(out, Gauge("mysql_global_variables_read_only", "Whether the server is read_only.").Add(Number(v, "read_only")));
+    Emit(out,
+         Gauge("mysql_global_variables_read_only", "Whether the server is read_only.").Add(Number(v, "read_only")));
 
     // The peers' heartbeat rows as replicated here. A missing table (heartbeat not set up)
     // is not an error of the server: the lag family is simply absent.

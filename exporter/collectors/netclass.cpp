@@ -35,7 +35,9 @@ std::optional<std::string> Decimal(const std::optional<T>& v) {
   return std::to_string(static_cast<std::uint64_t>(*v));
 }
 // sysfs answers EINVAL for carrier and dormant while the device is down.
-bool Running(const RtnlLink& l) { return (l.flags & IFF_UP) != 0; }
+bool Running(const RtnlLink& l) {
+  return (l.flags & IFF_UP) != 0;
+}
 
 struct Property {
   const char* file;    // attribute under /sys/class/net/<iface>/
@@ -47,8 +49,7 @@ struct Property {
 // node_exporter's order; speed_bytes is derived from "speed" separately.
 constexpr Property kProperties[] = {
     {"addr_assign_type", "address_assign_type", false, nullptr},
-    {"carrier", "carrier", false,
-     [](const RtnlLink& l) { return Running(l) ? Decimal(l.carrier) : std::nullopt; }},
+    {"carrier", "carrier", false, [](const RtnlLink& l) { return Running(l) ? Decimal(l.carrier) : std::nullopt; }},
     {"carrier_changes", "carrier_changes_total", true, [](const RtnlLink& l) { return Decimal(l.carrier_changes); }},
     {"carrier_up_count", "carrier_up_changes_total", true,
      [](const RtnlLink& l) { return Decimal(l.carrier_up_count); }},
@@ -95,8 +96,12 @@ constexpr OtherAttribute kOther[] = {
 };
 enum Other : std::size_t { kOperstate = kNumProps, kAddress, kBroadcast, kDuplex, kIfalias, kSpeed, kNumAttrs };
 
-FromDump DumpReader(std::size_t i) { return i < kNumProps ? kProperties[i].from_dump : kOther[i - kNumProps].from_dump; }
-const char* AttrName(std::size_t i) { return i < kNumProps ? kProperties[i].file : kOther[i - kNumProps].file; }
+FromDump DumpReader(std::size_t i) {
+  return i < kNumProps ? kProperties[i].from_dump : kOther[i - kNumProps].from_dump;
+}
+const char* AttrName(std::size_t i) {
+  return i < kNumProps ? kProperties[i].file : kOther[i - kNumProps].file;
+}
 
 // One device's attribute files kept open between scrapes and re-read with pread, one syscall
 // each instead of three (open, read, close cost ~15 us per attribute on a busy VM, ~20
@@ -266,7 +271,7 @@ class NetclassCollector : public Collector {
   MatchCache ignored_;
   bool ignore_invalid_speed_ = false;
   std::unique_ptr<RtnlSocket> rtnl_;  // guarded by mu_ like the cache
-  mutable std::mutex mu_;  // scrapes may overlap; the cache is shared
+  mutable std::mutex mu_;             // scrapes may overlap; the cache is shared
   mutable std::map<std::string, std::unique_ptr<DeviceFiles>> cache_;
 };
 
@@ -274,7 +279,8 @@ const CollectorRegistrar kRegistrar({
     .name = "netclass",
     .enabled_by_default = true,
     .help = "Network device properties from /sys/class/net",
-    .flags = {RegexFlag("collector.netclass.ignored-devices", "^$", "Regexp of net devices to ignore for netclass collector"),
+    .flags = {RegexFlag("collector.netclass.ignored-devices", "^$",
+                        "Regexp of net devices to ignore for netclass collector"),
               BoolFlag("collector.netclass.ignore-invalid-speed", false,
                        "Leave out node_network_speed_bytes where the speed is invalid (-1)"),
               BoolFlag("collector.netclass.sysfs-only", false,

@@ -14,10 +14,10 @@
 namespace xw::exporter {
 namespace {
 
-constexpr const char* kColumns[] = {
-    "receive_bytes",  "receive_packets",  "receive_errs",  "receive_drop",  "receive_fifo", "receive_frame",
-    "receive_compressed", "receive_multicast", "transmit_bytes", "transmit_packets", "transmit_errs",
-    "transmit_drop", "transmit_fifo", "transmit_colls", "transmit_carrier", "transmit_compressed"};
+constexpr const char* kColumns[] = {"receive_bytes",  "receive_packets",  "receive_errs",       "receive_drop",
+                                    "receive_fifo",   "receive_frame",    "receive_compressed", "receive_multicast",
+                                    "transmit_bytes", "transmit_packets", "transmit_errs",      "transmit_drop",
+                                    "transmit_fifo",  "transmit_colls",   "transmit_carrier",   "transmit_compressed"};
 constexpr std::size_t kNumColumns = std::size(kColumns);
 
 class NetdevCollector : public Collector {
@@ -35,8 +35,8 @@ class NetdevCollector : public Collector {
     const std::string text = file_.Read();
     std::vector<Family> families;
     for (const char* c : kColumns) {
-      families.push_back(Counter(std::string("node_network_") + c + "_total",
-                                 std::string("Network device statistic ") + c + "."));
+      families.push_back(
+          Counter(std::string("node_network_") + c + "_total", std::string("Network device statistic ") + c + "."));
     }
     auto nohandler = Counter("node_network_receive_nohandler_total", "Network device statistic receive_nohandler.");
     // Each device's rx_nohandler stays open while the device exists; gone devices drop out.
@@ -91,8 +91,8 @@ const CollectorRegistrar kRegistrar({
     .name = "netdev",
     .enabled_by_default = true,
     .help = "Network device statistics from /proc/net/dev",
-    .flags = {RegexFlag("collector.netdev.device-exclude", "^lo$", "Regexp of net devices to exclude (Debian's default)",
-                        {"collector.netdev.device-blacklist"}),
+    .flags = {RegexFlag("collector.netdev.device-exclude", "^lo$",
+                        "Regexp of net devices to exclude (Debian's default)", {"collector.netdev.device-blacklist"}),
               RegexFlag("collector.netdev.device-include", "",
                         "Regexp of net devices to include (replaces the exclude list)",
                         {"collector.netdev.device-whitelist"}),

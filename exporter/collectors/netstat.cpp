@@ -35,8 +35,10 @@ class Selector {
     std::stable_sort(kept_.begin(), kept_.end(), [](const Stat& a, const Stat& b) { return a.key < b.key; });
     std::vector<Stat> out;
     for (auto& s : kept_) {
-      if (!out.empty() && out.back().key == s.key) out.back() = std::move(s);
-      else out.push_back(std::move(s));
+      if (!out.empty() && out.back().key == s.key)
+        out.back() = std::move(s);
+      else
+        out.push_back(std::move(s));
     }
     return out;
   }
@@ -121,12 +123,13 @@ const CollectorRegistrar kRegistrar({
     .name = "netstat",
     .enabled_by_default = true,
     .help = "Network statistics from /proc/net/netstat, snmp and snmp6",
-    .flags = {RegexFlag("collector.netstat.fields",
-               "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
-               "TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|"
-               "PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|"
-               "SndbufErrors))$",
-               "Regexp of fields to return (Proto_Field, e.g. Tcp_CurrEstab)")},
+    .flags = {RegexFlag(
+        "collector.netstat.fields",
+        "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
+        "TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|"
+        "PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|"
+        "SndbufErrors))$",
+        "Regexp of fields to return (Proto_Field, e.g. Tcp_CurrEstab)")},
     .make = [](const CollectorContext& ctx) { return std::make_unique<NetstatCollector>(ctx); },
 });
 

@@ -80,7 +80,7 @@ class OsCollector : public Collector {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     for (std::size_t i = 0; i < files_.size(); ++i) {
-      struct stat st{};
+      struct stat st {};
       if (::stat(files_[i].c_str(), &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR) continue;
         throw ParseError(files_[i] + ": " + std::strerror(errno));

@@ -23,8 +23,10 @@ Psi ParsePsi(KeptFile& file) {
       if (f[i].starts_with("total=")) total = static_cast<double>(Uint64OrThrow(f[i].substr(6), path)) / 1e6;
     }
     if (!total) throw ParseError(path + ": line '" + std::string(line) + "' has no total=");
-    if (f[0] == "some") psi.some_total = total;
-    else if (f[0] == "full") psi.full_total = total;
+    if (f[0] == "some")
+      psi.some_total = total;
+    else if (f[0] == "full")
+      psi.full_total = total;
   }
   if (!psi.some_total) throw ParseError(path + ": no 'some' line");
   return psi;
@@ -33,7 +35,8 @@ Psi ParsePsi(KeptFile& file) {
 class PressureCollector : public Collector {
  public:
   explicit PressureCollector(const CollectorContext& ctx)
-      : dir_(ctx.paths.Proc("pressure")), cpu_(dir_ + "/cpu", KeptFile::Printed::kInOnePiece),
+      : dir_(ctx.paths.Proc("pressure")),
+        cpu_(dir_ + "/cpu", KeptFile::Printed::kInOnePiece),
         io_(dir_ + "/io", KeptFile::Printed::kInOnePiece),
         memory_(dir_ + "/memory", KeptFile::Printed::kInOnePiece) {}
 

@@ -35,7 +35,9 @@ class ProcessesCollector : public Collector {
         ++thread_states[std::string(1, ProcTable::At(s, kState).result.s_ch)];
       }
     }
-    auto read_limit = [](const std::string& path) { return static_cast<double>(Uint64OrThrow(Trim(ReadFile(path)), path)); };
+    auto read_limit = [](const std::string& path) {
+      return static_cast<double>(Uint64OrThrow(Trim(ReadFile(path)), path));
+    };
     std::vector<prometheus::MetricFamily> out;
     Emit(out, Gauge("node_processes_max_processes", "Number of max PIDs limit").Add(read_limit(pid_max_path_)));
     Emit(out, Gauge("node_processes_max_threads", "Limit of threads in the system").Add(read_limit(threads_max_path_)));

@@ -94,7 +94,8 @@ class ServiceCollector : public Collector {
           if (comm == nullptr || specs_[i].comm != comm) continue;
           if (with_cmdline_ && !specs_[i].cmdline_substring.empty()) {
             const char* cmdline = ProcTable::At(s, kCmdline).result.str;
-            if (cmdline == nullptr || std::string_view(cmdline).find(specs_[i].cmdline_substring) == std::string_view::npos) {
+            if (cmdline == nullptr ||
+                std::string_view(cmdline).find(specs_[i].cmdline_substring) == std::string_view::npos) {
               continue;
             }
           }

@@ -37,7 +37,8 @@ void Parse(const std::string& text, const std::string& path, bool ipv6, double p
     if (proto == "sockets") continue;
     auto emit = [&](std::string_view state, double v) {
       const std::string s(state);
-      Emit(out, Gauge("node_sockstat_" + proto + "_" + s, "Number of " + proto + " sockets in state " + s + ".").Add(v));
+      Emit(out,
+           Gauge("node_sockstat_" + proto + "_" + s, "Number of " + proto + " sockets in state " + s + ".").Add(v));
     };
     for (std::size_t s = 0; s < std::size(kStates); ++s) {
       if (values[s]) emit(kStates[s], *values[s]);

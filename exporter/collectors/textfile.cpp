@@ -229,7 +229,8 @@ class TextfileCollector : public Collector {
           // series goes, but the error is reported all the same.
           if (const std::string bad = FirstInvalidUtf8(parsed); !bad.empty()) {
             errored = true;
-            log::Error("textfile series with a label value that is not UTF-8 left out", {{"file", path}, {"series", bad}});
+            log::Error("textfile series with a label value that is not UTF-8 left out",
+                       {{"file", path}, {"series", bad}});
           }
           MergeFile(std::move(parsed), path, st);
           // Only once the file is accepted, so a broken file never looks fresh.

@@ -10,8 +10,8 @@ namespace xw::exporter {
 namespace {
 
 // Entries named prefix<suffix>, as (suffix, full path), sorted.
-std::vector<std::pair<std::string, std::string>> Entries(const std::vector<DirEntry>& entries,
-                                                         const std::string& dir, std::string_view prefix) {
+std::vector<std::pair<std::string, std::string>> Entries(const std::vector<DirEntry>& entries, const std::string& dir,
+                                                         std::string_view prefix) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& e : entries) {
     if (e.name.starts_with(prefix)) out.emplace_back(e.name.substr(prefix.size()), dir + "/" + e.name);

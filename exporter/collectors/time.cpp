@@ -15,8 +15,7 @@ class TimeCollector : public Collector {
   // Clock source devices are fixed at boot: listed once, their two files kept open.
   explicit TimeCollector(const CollectorContext& ctx) {
     std::error_code ec;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(ctx.paths.Sys("devices/system/clocksource"), ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(ctx.paths.Sys("devices/system/clocksource"), ec)) {
       const std::string name = entry.path().filename().string();
       if (!name.starts_with("clocksource")) continue;
       sources_.push_back({name.substr(11), std::make_unique<KeptFile>(entry.path() / "available_clocksource"),
@@ -37,8 +36,8 @@ class TimeCollector : public Collector {
 
     auto available = Gauge("node_time_clocksource_available_info",
                            "Available clocksources read from '/sys/devices/system/clocksource'.");
-    auto current = Gauge("node_time_clocksource_current_info",
-                         "Current clocksource read from '/sys/devices/system/clocksource'.");
+    auto current =
+        Gauge("node_time_clocksource_current_info", "Current clocksource read from '/sys/devices/system/clocksource'.");
     for (const auto& [device, available_file, current_file] : sources_) {
       const auto avail = available_file->ReadIfExists();
       const auto cur = current_file->ReadIfExists();

@@ -1,8 +1,8 @@
 #include "connection.h"
 
+#include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
-#include <errmsg.h>
 
 #include <mutex>
 
@@ -97,7 +97,9 @@ MysqlConnection::MysqlConnection(const MysqlOptions& o) {
   }
 }
 
-void MysqlConnection::Closer::operator()(st_mysql* m) const noexcept { mysql_close(m); }
+void MysqlConnection::Closer::operator()(st_mysql* m) const noexcept {
+  mysql_close(m);
+}
 
 void MysqlConnection::Fail(const std::string& what) {
   const unsigned int code = mysql_errno(mysql_);

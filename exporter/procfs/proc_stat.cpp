@@ -25,7 +25,8 @@ ProcStat ParseProcStat(std::string_view text, const std::string& source) {
       if (key == "cpu") continue;  // the aggregate: node_exporter exports per cpu only
       const auto n = ToUint64(key.substr(3));
       if (!n) throw ParseError(where + ": bad cpu name '" + std::string(key) + "'");
-      if (f.size() < 5) throw ParseError(where + ": cpu line has " + std::to_string(f.size() - 1) + " fields, need at least 4");
+      if (f.size() < 5)
+        throw ParseError(where + ": cpu line has " + std::to_string(f.size() - 1) + " fields, need at least 4");
       CpuTimes c;
       c.cpu = static_cast<int>(*n);
       c.user = Field(f, 1, where);
@@ -42,12 +43,18 @@ ProcStat ParseProcStat(std::string_view text, const std::string& source) {
       continue;
     }
     if (f.size() < 2) continue;
-    if (key == "btime") st.boot_time = Uint64OrThrow(f[1], where);
-    else if (key == "ctxt") st.context_switches = Uint64OrThrow(f[1], where);
-    else if (key == "processes") st.forks = Uint64OrThrow(f[1], where);
-    else if (key == "intr") st.interrupts = Uint64OrThrow(f[1], where);
-    else if (key == "procs_running") st.procs_running = Uint64OrThrow(f[1], where);
-    else if (key == "procs_blocked") st.procs_blocked = Uint64OrThrow(f[1], where);
+    if (key == "btime")
+      st.boot_time = Uint64OrThrow(f[1], where);
+    else if (key == "ctxt")
+      st.context_switches = Uint64OrThrow(f[1], where);
+    else if (key == "processes")
+      st.forks = Uint64OrThrow(f[1], where);
+    else if (key == "intr")
+      st.interrupts = Uint64OrThrow(f[1], where);
+    else if (key == "procs_running")
+      st.procs_running = Uint64OrThrow(f[1], where);
+    else if (key == "procs_blocked")
+      st.procs_blocked = Uint64OrThrow(f[1], where);
   }
   return st;
 }

@@ -12,8 +12,8 @@ namespace xw::exporter {
 struct CpuTimes {
   int cpu = -1;  // -1 for the aggregate "cpu" line
   // In USER_HZ ticks, as the kernel prints them.
-  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0,
-                guest = 0, guest_nice = 0;
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0, guest = 0,
+                guest_nice = 0;
 };
 
 struct ProcStat {

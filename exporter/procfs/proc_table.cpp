@@ -60,7 +60,8 @@ ProcTable::~ProcTable() {
 
 std::span<pids_stack*> ProcTable::Reap(pids_fetch_type which) {
   pids_fetch* fetch = Load().pids_reap(info_, which);
-  if (fetch == nullptr) throw std::runtime_error("libproc2: reading /proc failed: " + std::string(std::strerror(errno)));
+  if (fetch == nullptr)
+    throw std::runtime_error("libproc2: reading /proc failed: " + std::string(std::strerror(errno)));
   return {fetch->stacks, static_cast<std::size_t>(fetch->counts->total)};
 }
 

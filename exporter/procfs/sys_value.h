@@ -100,7 +100,9 @@ inline std::optional<double> ReadNumberIfExists(const std::string& path) {
   return DoubleOrThrow(Trim(*text), path);
 }
 
-inline double ReadNumber(const std::string& path) { return DoubleOrThrow(Trim(ReadFile(path, 4096)), path); }
+inline double ReadNumber(const std::string& path) {
+  return DoubleOrThrow(Trim(ReadFile(path, 4096)), path);
+}
 
 inline std::optional<double> ReadNumberIfExists(KeptFile& file) {
   const auto text = file.ReadIfExists();
@@ -108,7 +110,9 @@ inline std::optional<double> ReadNumberIfExists(KeptFile& file) {
   return DoubleOrThrow(Trim(*text), file.path());
 }
 
-inline double ReadNumber(KeptFile& file) { return DoubleOrThrow(Trim(file.Read()), file.path()); }
+inline double ReadNumber(KeptFile& file) {
+  return DoubleOrThrow(Trim(file.Read()), file.path());
+}
 
 inline std::optional<std::int64_t> ParseCInt(std::string_view s) {
   bool negative = false;

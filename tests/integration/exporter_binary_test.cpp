@@ -75,8 +75,7 @@ TEST(ExporterBinary, NodeExporterTopLevelFlags) {
   EXPECT_NE(text.find("xmppwatch_exporter_invalid_utf8_series_total{collector=\"loadavg\"} 0"), std::string::npos);
   // Both --web.listen-address values answer.
   EXPECT_NE(HttpGet("127.0.0.1", second_port, "/metrics").find("node_load1 "), std::string::npos);
-  EXPECT_NE(e->process->Log().find("--web.systemd-socket is not implemented"), std::string::npos)
-      << e->process->Log();
+  EXPECT_NE(e->process->Log().find("--web.systemd-socket is not implemented"), std::string::npos) << e->process->Log();
   // Without the flag, process_* is there.
   auto plain = StartOurs({"--collector.disable-defaults", "--collector.loadavg"});
   EXPECT_NE(plain->Scrape().find("process_resident_memory_bytes"), std::string::npos);
@@ -96,8 +95,8 @@ void StopsMidScrape(int signal_number, const char* name) {
     for (int i = 0; i < 150000; ++i) std::fprintf(out, "big%d{i=\"%d\",pad=\"xxxxxxxxxx\"} %d\n", f, i, i);
     std::fclose(out);
   }
-  auto e = StartOurs({"--collector.disable-defaults", "--collector.textfile",
-                      "--collector.textfile.directory=" + dir.path});
+  auto e =
+      StartOurs({"--collector.disable-defaults", "--collector.textfile", "--collector.textfile.directory=" + dir.path});
   std::atomic<bool> scrape_done{false};
   std::thread scraper([&] {
     try {
@@ -162,8 +161,12 @@ TEST(ExporterBinary, SighupReloadsTheWebConfig) {
   EXPECT_EQ(e->process->Stop(std::chrono::seconds(10)), 0);
 }
 
-TEST(ExporterBinary, SigtermMidScrapeExitsZero) { StopsMidScrape(SIGTERM, "SIGTERM"); }
-TEST(ExporterBinary, SigintMidScrapeExitsZero) { StopsMidScrape(SIGINT, "SIGINT"); }
+TEST(ExporterBinary, SigtermMidScrapeExitsZero) {
+  StopsMidScrape(SIGTERM, "SIGTERM");
+}
+TEST(ExporterBinary, SigintMidScrapeExitsZero) {
+  StopsMidScrape(SIGINT, "SIGINT");
+}
 
 }  // namespace
 }  // namespace xw::testing

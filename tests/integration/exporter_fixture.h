@@ -12,10 +12,10 @@ namespace xw::testing {
 
 // The collectors both exporters have: the set compared for names and values.
 inline const std::vector<std::string> kSharedCollectors = {
-    "arp",     "conntrack", "cpu",     "cpufreq",   "diskstats", "edac",     "entropy",      "filefd",
-    "filesystem", "hwmon",  "interrupts", "loadavg", "mdadm",    "meminfo",  "netclass",     "netdev",
-    "netstat", "os",        "pressure", "processes", "schedstat", "selinux", "sockstat",     "softnet",
-    "stat",    "textfile",  "thermal_zone", "time",  "timex",    "udp_queues", "uname",      "vmstat"};
+    "arp",        "conntrack", "cpu",          "cpufreq",   "diskstats", "edac",       "entropy",  "filefd",
+    "filesystem", "hwmon",     "interrupts",   "loadavg",   "mdadm",     "meminfo",    "netclass", "netdev",
+    "netstat",    "os",        "pressure",     "processes", "schedstat", "selinux",    "sockstat", "softnet",
+    "stat",       "textfile",  "thermal_zone", "time",      "timex",     "udp_queues", "uname",    "vmstat"};
 
 std::vector<std::string> CollectorFlags();
 

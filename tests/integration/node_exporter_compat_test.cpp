@@ -20,17 +20,39 @@ bool IsRuntimeOnly(const std::string& family) {
 
 // Values that cannot differ between two reads a few milliseconds apart.
 bool IsExact(const std::string& f) {
-  static const std::set<std::string> kExact = {
-      "node_filesystem_size_bytes", "node_filesystem_files",   "node_filesystem_readonly",
-      "node_filesystem_device_error", "node_memory_MemTotal_bytes", "node_memory_SwapTotal_bytes",
-      "node_memory_HugePages_Total", "node_memory_Hugepagesize_bytes", "node_boot_time_seconds",
-      "node_uname_info",            "node_disk_info",          "node_time_zone_offset_seconds",
-      "node_time_clocksource_available_info", "node_time_clocksource_current_info", "node_processes_max_processes",
-      "node_processes_max_threads", "node_filefd_maximum", "node_entropy_pool_size_bits",
-      "node_nf_conntrack_entries_limit", "node_os_info", "node_os_version", "node_selinux_enabled",
-      "node_network_info", "node_network_mtu_bytes", "node_network_flags", "node_network_iface_id",
-      "node_network_speed_bytes", "node_timex_tick_seconds", "node_timex_status", "node_timex_sync_status",
-      "node_textfile_mtime_seconds", "node_textfile_scrape_error", "xmppwatch_backup_size_bytes"};
+  static const std::set<std::string> kExact = {"node_filesystem_size_bytes",
+                                               "node_filesystem_files",
+                                               "node_filesystem_readonly",
+                                               "node_filesystem_device_error",
+                                               "node_memory_MemTotal_bytes",
+                                               "node_memory_SwapTotal_bytes",
+                                               "node_memory_HugePages_Total",
+                                               "node_memory_Hugepagesize_bytes",
+                                               "node_boot_time_seconds",
+                                               "node_uname_info",
+                                               "node_disk_info",
+                                               "node_time_zone_offset_seconds",
+                                               "node_time_clocksource_available_info",
+                                               "node_time_clocksource_current_info",
+                                               "node_processes_max_processes",
+                                               "node_processes_max_threads",
+                                               "node_filefd_maximum",
+                                               "node_entropy_pool_size_bits",
+                                               "node_nf_conntrack_entries_limit",
+                                               "node_os_info",
+                                               "node_os_version",
+                                               "node_selinux_enabled",
+                                               "node_network_info",
+                                               "node_network_mtu_bytes",
+                                               "node_network_flags",
+                                               "node_network_iface_id",
+                                               "node_network_speed_bytes",
+                                               "node_timex_tick_seconds",
+                                               "node_timex_status",
+                                               "node_timex_sync_status",
+                                               "node_textfile_mtime_seconds",
+                                               "node_textfile_scrape_error",
+                                               "xmppwatch_backup_size_bytes"};
   return kExact.contains(f);
 }
 

@@ -34,10 +34,10 @@ TEST(PrometheusScrape, OverHttpsWithBasicAuth) {
                                               << "scrape_configs:\n"
                                               << job("good", "pw") << job("bad", "wrong");
   const int prom_port = FreePort();
-  Subprocess prometheus({"prometheus", "--config.file=" + dir.path + "/prometheus.yml",
-                         "--storage.tsdb.path=" + dir.path + "/data",
-                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
-                        dir.path + "/prometheus.log");
+  Subprocess prometheus(
+      {"prometheus", "--config.file=" + dir.path + "/prometheus.yml", "--storage.tsdb.path=" + dir.path + "/data",
+       "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+      dir.path + "/prometheus.log");
   ASSERT_TRUE(WaitForHttp("127.0.0.1", prom_port, "/-/ready", std::chrono::seconds(30))) << prometheus.Log();
 
   // Bounded wait for both targets to have been scraped at least once.

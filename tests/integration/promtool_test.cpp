@@ -45,8 +45,7 @@ TEST(Promtool, CheckMetricsHasOnlyNodeExporterInheritedLints) {
     }
     ADD_FAILURE() << "promtool: " << line;
   }
-  std::printf("promtool: %zu lint lines, %d of them node_exporter's own names\n",
-              our_lints.size(), accepted);
+  std::printf("promtool: %zu lint lines, %d of them node_exporter's own names\n", our_lints.size(), accepted);
 }
 
 }  // namespace

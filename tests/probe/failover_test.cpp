@@ -8,11 +8,11 @@
 #include <map>
 #include <thread>
 
-#include "xmpp/outcome.h"
-#include "xmpp/xml_stream.h"
 #include "login_script.h"
 #include "probe/config.h"
 #include "probe/failover.h"
+#include "xmpp/outcome.h"
+#include "xmpp/xml_stream.h"
 
 namespace xp {
 namespace {
@@ -59,7 +59,8 @@ class Router {
           sm = true;
           c.Write("<enabled xmlns='urn:xmpp:sm:3' id='sm1' resume='true'/>");
         } else if (e->Is("resume", kNsSm)) {
-          c.Write("<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+          c.Write(
+              "<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
         } else if (e->Is("r", kNsSm)) {
           c.Write("<a xmlns='urn:xmpp:sm:3' h='" + std::to_string(h) + "'/>");
         } else if (e->name == "message") {
@@ -108,8 +109,10 @@ class Router {
     out += "</message>";
     std::lock_guard lock(mu_);
     auto it = sessions_.find(e.Attr("to"));
-    if (it != sessions_.end()) it->second->Write(out);
-    else offline_[e.Attr("to")].push_back(out);  // like ejabberd: stored until the JID is back
+    if (it != sessions_.end())
+      it->second->Write(out);
+    else
+      offline_[e.Attr("to")].push_back(out);  // like ejabberd: stored until the JID is back
   }
 
   std::mutex mu_;
@@ -127,12 +130,17 @@ struct Fixture {
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
   ModuleConfig Module(const std::string& target) const {
-    auto cfg = ParseConfig("modules:\n  f:\n    prober: failover\n    timeout: 3s\n    target: " + target +
-                               "\n    xmpp: {domain: good.example, tls: plain}\n"
-                               "    account: {user: alice, password_file: " + dir + "/pw}\n"
-                               "    peer: {user: bob, password_file: " + dir + "/pw}\n"
-                               "    failover: {interval: 20ms, ping_timeout: 1s, backoff_initial: 20ms, backoff_max: 200ms}\n",
-                           "test");
+    auto cfg =
+        ParseConfig("modules:\n  f:\n    prober: failover\n    timeout: 3s\n    target: " + target +
+                        "\n    xmpp: {domain: good.example, tls: plain}\n"
+                        "    account: {user: alice, password_file: " +
+                        dir +
+                        "/pw}\n"
+                        "    peer: {user: bob, password_file: " +
+                        dir +
+                        "/pw}\n"
+                        "    failover: {interval: 20ms, ping_timeout: 1s, backoff_initial: 20ms, backoff_max: 200ms}\n",
+                    "test");
     return cfg.modules["f"];
   }
 };

@@ -35,7 +35,8 @@ struct TempDir {
 std::string PlainConfig(const std::string& pwfile, const std::string& prober = "login") {
   return "modules:\n  m:\n    prober: " + prober +
          "\n    timeout: 3s\n    xmpp:\n      domain: good.example\n      tls: plain\n    account:\n      user: probe\n"
-         "      password_file: " + pwfile + "\n";
+         "      password_file: " +
+         pwfile + "\n";
 }
 
 TEST(Config, DefaultStackConfigParses) {
@@ -63,7 +64,8 @@ TEST(Config, ErrorsNameTheProblem) {
   EXPECT_NE(err("modules:\n  a:\n    prober: c2s\n    tiemout: 5s\n").find("unknown key 'tiemout'"), std::string::npos);
   EXPECT_NE(err("modules:\n  a:\n    prober: login\n").find("needs 'account'"), std::string::npos);
   EXPECT_NE(err("modules:\n  a:\n    prober: c2s\n    timeout: 5 parsecs\n").find("bad duration"), std::string::npos);
-  EXPECT_NE(err("modules:\n  a:\n    prober: c2s\n    xmpp:\n      tls: maybe\n").find("tls must be"), std::string::npos);
+  EXPECT_NE(err("modules:\n  a:\n    prober: c2s\n    xmpp:\n      tls: maybe\n").find("tls must be"),
+            std::string::npos);
 }
 
 TEST(Config, Durations) {
@@ -131,7 +133,8 @@ TEST(Modules, WrongPasswordIsAuthFailedAndNotLeaked) {
 
 TEST(Modules, C2sReportsFeatures) {
   FakeServer server(LoginScript{});
-  auto cfg = ParseConfig("modules:\n  c:\n    prober: c2s\n    xmpp:\n      tls: plain\n      domain: good.example\n", "t");
+  auto cfg =
+      ParseConfig("modules:\n  c:\n    prober: c2s\n    xmpp:\n      tls: plain\n      domain: good.example\n", "t");
   ProbeResult r = RunProbe(cfg.modules["c"], server.target());
   EXPECT_TRUE(r.success()) << r.detail;
   int mechs = 0;
@@ -173,7 +176,8 @@ TEST(Config, ByteBudgetsReachTheClient) {
   TempDir dir;
   auto cfg = ParseConfig(
       "modules:\n  m:\n    prober: login\n    xmpp:\n      backlog_bytes: 2000000\n      login_bytes: 65536\n"
-      "      session_bytes: 100000000\n    account:\n      user: u\n      password_file: " + dir.Write("pw", "x") + "\n",
+      "      session_bytes: 100000000\n    account:\n      user: u\n      password_file: " +
+          dir.Write("pw", "x") + "\n",
       "t");
   const ClientConfig c = MakeClientConfig(cfg.modules["m"], cfg.modules["m"].account, "127.0.0.1:5222", "r");
   EXPECT_EQ(c.budgets.backlog_bytes, 2000000u);
@@ -221,7 +225,9 @@ TEST(CheckCommand, ExitCodesFollowTheMonitoringPluginContract) {
     EXPECT_NE(out.find("| time="), std::string::npos) << out;
   }
   std::string out;
-  EXPECT_EQ(RunCheck("--config.file " + conf + " --module m --target 127.0.0.1:" + std::to_string(test::UnusedPort()), &out), 2);
+  EXPECT_EQ(
+      RunCheck("--config.file " + conf + " --module m --target 127.0.0.1:" + std::to_string(test::UnusedPort()), &out),
+      2);
   EXPECT_NE(out.find("CRITICAL - connect_refused"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(RunCheck("--config.file " + conf + " --module nope", &out), 3);
@@ -249,7 +255,8 @@ TEST(CheckCommand, ExitCodesFollowTheMonitoringPluginContract) {
     FakeServer server(LoginScript{});
     out.clear();
     // Any real login takes longer than 1 ns: WARNING.
-    EXPECT_EQ(RunCheck("--config.file " + conf + " --module m -w 0.000000001 --target " + server.target(), &out), 1) << out;
+    EXPECT_EQ(RunCheck("--config.file " + conf + " --module m -w 0.000000001 --target " + server.target(), &out), 1)
+        << out;
   }
 }
 #endif

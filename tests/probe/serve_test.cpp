@@ -44,7 +44,8 @@ Reply Get(int port, const std::string& path, const std::string& extra_headers = 
     close(fd);
     return reply;
   }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers + "\r\n";
+  const std::string req =
+      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers + "\r\n";
   (void)!write(fd, req.data(), req.size());
   std::string all;
   char buf[4096];
@@ -113,8 +114,8 @@ class ProbeDaemon {
 
 // The daemon writes the account's password file and puts its path where @PW@ is.
 std::string Config(const std::string& target, const std::string& allowed, const std::string& timeout = "3s") {
-  return "modules:\n  m:\n    prober: login\n    target: " + target + "\n" + allowed +
-         "    timeout: " + timeout + "\n    xmpp:\n      domain: good.example\n      tls: plain\n"
+  return "modules:\n  m:\n    prober: login\n    target: " + target + "\n" + allowed + "    timeout: " + timeout +
+         "\n    xmpp:\n      domain: good.example\n      tls: plain\n"
          "    account:\n      user: probe\n      password_file: @PW@\n";
 }
 

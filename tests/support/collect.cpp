@@ -44,9 +44,12 @@ std::optional<double> Value(const std::vector<prometheus::MetricFamily>& familie
     for (const auto& l : m.label) got[l.name] = l.value;
     if (got != labels) continue;
     switch (f->type) {
-      case prometheus::MetricType::Counter: return m.counter.value;
-      case prometheus::MetricType::Gauge: return m.gauge.value;
-      default: return m.untyped.value;
+      case prometheus::MetricType::Counter:
+        return m.counter.value;
+      case prometheus::MetricType::Gauge:
+        return m.gauge.value;
+      default:
+        return m.untyped.value;
     }
   }
   return std::nullopt;

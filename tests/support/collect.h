@@ -13,7 +13,9 @@
 
 namespace xw::testing {
 
-inline std::string FixtureDir() { return XMPPWATCH_FIXTURE_DIR; }
+inline std::string FixtureDir() {
+  return XMPPWATCH_FIXTURE_DIR;
+}
 
 exporter::Paths FixturePaths(const std::string& variant = "");
 

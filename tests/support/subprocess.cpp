@@ -69,7 +69,9 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::string log_path) : lo
   ::close(fd);
 }
 
-Subprocess::~Subprocess() { Stop(); }
+Subprocess::~Subprocess() {
+  Stop();
+}
 
 bool Subprocess::Running() {
   if (pid_ <= 0) return false;
@@ -94,7 +96,9 @@ int Subprocess::Stop(std::chrono::milliseconds limit) {
   return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
 }
 
-std::string Subprocess::Log() const { return Slurp(log_path_); }
+std::string Subprocess::Log() const {
+  return Slurp(log_path_);
+}
 
 RunResult RunCommand(const std::vector<std::string>& argv, std::chrono::seconds limit, const std::string& stdin_text) {
   TempDir tmp;

@@ -35,7 +35,7 @@ struct RunResult {
 };
 // Runs a command to completion (bounded by `limit`, then killed) and captures its output.
 RunResult RunCommand(const std::vector<std::string>& argv, std::chrono::seconds limit = std::chrono::seconds(60),
-              const std::string& stdin_text = "");
+                     const std::string& stdin_text = "");
 
 // A free TCP port on 127.0.0.1 (bound and released: good enough for tests run serially).
 int FreePort();

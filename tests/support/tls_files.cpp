@@ -14,9 +14,10 @@ TlsFiles::TlsFiles() {
   std::filesystem::create_directories(dir);
   cert = dir / "cert.pem";
   key = dir / "key.pem";
-  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
-                          " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
-                          key.string() + " -out " + cert.string() + " >/dev/null 2>&1";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+      " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key.string() + " -out " + cert.string() + " >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl could not make a test certificate");
 }
 

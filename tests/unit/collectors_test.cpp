@@ -72,9 +72,15 @@ TEST(DiskstatsCollector, ColumnsScaledAndDevicesFiltered) {
   // dm-0 comes from an old kernel with no discard/flush columns.
   EXPECT_EQ(*Value(f, "node_disk_reads_completed_total", {{"device", "dm-0"}}), 300);
   EXPECT_FALSE(Value(f, "node_disk_discards_completed_total", {{"device", "dm-0"}}));
-  EXPECT_EQ(*Value(f, "node_disk_info", {{"device", "vda"}, {"major", "254"}, {"minor", "0"},
-                                          {"model", "QEMU_HARDDISK"}, {"path", "pci-0000:00:04.0"},
-                                          {"revision", "2.5+"}, {"serial", "abc123"}, {"wwn", "0x5000"}}),
+  EXPECT_EQ(*Value(f, "node_disk_info",
+                   {{"device", "vda"},
+                    {"major", "254"},
+                    {"minor", "0"},
+                    {"model", "QEMU_HARDDISK"},
+                    {"path", "pci-0000:00:04.0"},
+                    {"revision", "2.5+"},
+                    {"serial", "abc123"},
+                    {"wwn", "0x5000"}}),
             1);
 }
 

@@ -1,7 +1,7 @@
 // The parts of the ejabberd and MariaDB collectors that need no running server: the
 // mod_metrics datagram grammar, the auth-failure log reader, credentials files, flags.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -118,9 +118,9 @@ TEST(MysqlCollector, CredentialsFileAndFlags) {
   EXPECT_EQ(pw, "p=w d");
   EXPECT_THROW(exporter::ReadCredentials((dir / "nouser.cnf").string()), exporter::MysqlError);
   EXPECT_THROW(MakeCollector("mysql", exporter::Paths{}), ConfigError);  // no credentials file
-  EXPECT_THROW(MakeCollector("mysql", exporter::Paths{},
-                             {{"collector.mysql.credentials-file", (dir / "missing.cnf").string()}}),
-               ConfigError);
+  EXPECT_THROW(
+      MakeCollector("mysql", exporter::Paths{}, {{"collector.mysql.credentials-file", (dir / "missing.cnf").string()}}),
+      ConfigError);
   // A server that is not there: mysql_up 0, the reason counted, the collector itself fine.
   auto c = MakeCollector("mysql", exporter::Paths{},
                          {{"collector.mysql.credentials-file", (dir / "ok.cnf").string()},

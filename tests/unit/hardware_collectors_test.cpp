@@ -10,8 +10,8 @@
 
 #include "collect.h"
 #include "procfs/rtnl_links.h"
-#include "text_format.h"
 #include "text_file.h"
+#include "text_format.h"
 #include "web_config.h"
 
 namespace xw::testing {
@@ -28,9 +28,13 @@ TEST(NetclassCollector, PropertiesPerDevice) {
   EXPECT_EQ(*Value(f, "node_network_speed_bytes", eth0), -125000);  // -1 Mb/s, exported as node_exporter 1.5 does
   EXPECT_EQ(*Value(f, "node_network_carrier_changes_total", eth0), 2);
   EXPECT_FALSE(Value(f, "node_network_carrier", ifb0));  // EINVAL on a down link: absent
-  EXPECT_EQ(*Value(f, "node_network_info", {{"device", "eth0"}, {"address", "02:fc:00:00:00:01"},
-                                             {"broadcast", "ff:ff:ff:ff:ff:ff"}, {"duplex", "unknown"},
-                                             {"operstate", "up"}, {"ifalias", ""}}),
+  EXPECT_EQ(*Value(f, "node_network_info",
+                   {{"device", "eth0"},
+                    {"address", "02:fc:00:00:00:01"},
+                    {"broadcast", "ff:ff:ff:ff:ff:ff"},
+                    {"duplex", "unknown"},
+                    {"operstate", "up"},
+                    {"ifalias", ""}}),
             1);
   EXPECT_FALSE(Value(f, "node_network_up", {{"device", "bonding_masters"}}));
   EXPECT_EQ(FindFamily(f, "node_network_carrier_changes_total")->type, prometheus::MetricType::Counter);
@@ -38,9 +42,9 @@ TEST(NetclassCollector, PropertiesPerDevice) {
 }
 
 TEST(NetclassCollector, FlagsIgnoreDevicesAndInvalidSpeed) {
-  const auto f = Collect("netclass", FixturePaths(),
-                         {{"collector.netclass.ignored-devices", "^ifb"},
-                          {"collector.netclass.ignore-invalid-speed", "true"}});
+  const auto f =
+      Collect("netclass", FixturePaths(),
+              {{"collector.netclass.ignored-devices", "^ifb"}, {"collector.netclass.ignore-invalid-speed", "true"}});
   EXPECT_FALSE(Value(f, "node_network_up", {{"device", "ifb0"}}));
   EXPECT_FALSE(Value(f, "node_network_speed_bytes", {{"device", "eth0"}}));
   EXPECT_THROW(MakeCollector("netclass", FixturePaths(), {{"collector.netclass.ignore-invalid-speed", "yes"}}),
@@ -106,10 +110,12 @@ TEST(HwmonCollector, SensorsNamedAndScaledAsNodeExporter) {
   EXPECT_DOUBLE_EQ(*Value(f, "node_hwmon_temp_celsius", t1), 45);
   EXPECT_DOUBLE_EQ(*Value(f, "node_hwmon_temp_crit_celsius", t1), 100);
   EXPECT_EQ(*Value(f, "node_hwmon_temp_crit_alarm_celsius", t1), 0);
-  EXPECT_EQ(*Value(f, "node_hwmon_sensor_label", {{"chip", "coretemp"}, {"sensor", "temp1"}, {"label", "Package id 0"}}), 1);
+  EXPECT_EQ(
+      *Value(f, "node_hwmon_sensor_label", {{"chip", "coretemp"}, {"sensor", "temp1"}, {"label", "Package id 0"}}), 1);
   EXPECT_EQ(*Value(f, "node_hwmon_chip_names", {{"chip", "coretemp"}, {"chip_name", "coretemp"}}), 1);
   EXPECT_EQ(*Value(f, "node_hwmon_beep_enabled", {{"chip", "coretemp"}, {"sensor", "beep_enable0"}}), 1);
-  EXPECT_DOUBLE_EQ(*Value(f, "node_hwmon_update_interval_seconds", {{"chip", "coretemp"}, {"sensor", "update_interval0"}}), 2);
+  EXPECT_DOUBLE_EQ(
+      *Value(f, "node_hwmon_update_interval_seconds", {{"chip", "coretemp"}, {"sensor", "update_interval0"}}), 2);
   // The second chip is named after its device link, and reads the device directory too.
   const std::string chip = "platform_nct6775_656";
   EXPECT_EQ(*Value(f, "node_hwmon_chip_names", {{"chip", chip}, {"chip_name", "nct6779"}}), 1);
@@ -152,7 +158,7 @@ TEST(CpufreqCollector, HertzPerCpuWithCpufreq) {
   EXPECT_EQ(*Value(f, "node_cpu_frequency_max_hertz", {{"cpu", "0"}}), 3.4e9);
   EXPECT_EQ(*Value(f, "node_cpu_scaling_frequency_hertz", {{"cpu", "10"}}), 1800010000.0);
   EXPECT_EQ(*Value(f, "node_cpu_scaling_frequency_min_hertz", {{"cpu", "10"}}), 8e8);
-  EXPECT_FALSE(Value(f, "node_cpu_frequency_hertz", {{"cpu", "10"}}));  // root-only file absent
+  EXPECT_FALSE(Value(f, "node_cpu_frequency_hertz", {{"cpu", "10"}}));         // root-only file absent
   EXPECT_FALSE(Value(f, "node_cpu_scaling_frequency_hertz", {{"cpu", "1"}}));  // no cpufreq dir
 }
 

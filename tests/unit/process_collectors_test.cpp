@@ -50,7 +50,9 @@ class Child {
   pid_t pid_ = -1;
 };
 
-exporter::Paths Real() { return exporter::Paths{}; }
+exporter::Paths Real() {
+  return exporter::Paths{};
+}
 
 TEST(ProcessesCollector, CountsIncludeOurStoppedChild) {
   Child child({"sleep", "60"});
@@ -75,8 +77,9 @@ TEST(ServiceCollector, FindsANamedProcessByCommAndCmdline) {
   Child child({"sleep", "61.5"});
   ASSERT_GT(child.pid(), 0);
   ASSERT_TRUE(child.WaitUntilAsleep());
-  const auto f = Collect("service", Real(),
-                         {{"collector.service.names", "napper=sleep:61.5,other=sleep:no-such-arg,absent=no-such-prog"}});
+  const auto f =
+      Collect("service", Real(),
+              {{"collector.service.names", "napper=sleep:61.5,other=sleep:no-such-arg,absent=no-such-prog"}});
   EXPECT_EQ(*Value(f, "xmppwatch_service_up", {{"service", "napper"}}), 1);
   EXPECT_EQ(*Value(f, "xmppwatch_service_processes", {{"service", "napper"}}), 1);
   EXPECT_GE(*Value(f, "xmppwatch_service_threads", {{"service", "napper"}}), 1);
@@ -90,8 +93,7 @@ TEST(ServiceCollector, FindsANamedProcessByCommAndCmdline) {
 }
 
 TEST(ServiceCollector, RejectsNamesLongerThanComm) {
-  EXPECT_THROW(MakeCollector("service", Real(), {{"collector.service.names", "x=a-name-longer-than-15"}}),
-               ConfigError);
+  EXPECT_THROW(MakeCollector("service", Real(), {{"collector.service.names", "x=a-name-longer-than-15"}}), ConfigError);
 }
 
 }  // namespace

@@ -56,11 +56,19 @@ TEST(TimexCollector, AllFamiliesFromTheKernel) {
 
 TEST(OsCollector, InfoAndVersionFromRootfs) {
   const auto f = Collect("os", FixturePaths());
-  EXPECT_EQ(*Value(f, "node_os_info", {{"build_id", ""}, {"id", "debian"}, {"id_like", ""}, {"image_id", ""},
-                                        {"image_version", ""}, {"name", "Debian GNU/Linux"},
-                                        {"pretty_name", "Debian GNU/Linux 12 (bookworm)"}, {"variant", ""},
-                                        {"variant_id", ""}, {"version", "12 (bookworm)"},
-                                        {"version_codename", "bookworm"}, {"version_id", "12"}}),
+  EXPECT_EQ(*Value(f, "node_os_info",
+                   {{"build_id", ""},
+                    {"id", "debian"},
+                    {"id_like", ""},
+                    {"image_id", ""},
+                    {"image_version", ""},
+                    {"name", "Debian GNU/Linux"},
+                    {"pretty_name", "Debian GNU/Linux 12 (bookworm)"},
+                    {"variant", ""},
+                    {"variant_id", ""},
+                    {"version", "12 (bookworm)"},
+                    {"version_codename", "bookworm"},
+                    {"version_id", "12"}}),
             1);
   EXPECT_EQ(*Value(f, "node_os_version", {{"id", "debian"}, {"id_like", ""}, {"name", "Debian GNU/Linux"}}), 12);
 }

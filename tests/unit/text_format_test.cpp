@@ -9,9 +9,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
 #include "collect.h"
 #include "exposition.h"
@@ -122,14 +122,28 @@ TEST(TextFormat, EscapesAndIntegersExactly) {
   }
   using std::string_literals::operator""s;
   const std::string labels = "{v=\"a\\\"b\\\\c\\nd\0e\",w=\"plain\"}"s;
-  EXPECT_EQ(TextFormat({f}), "# HELP g say \"hi\" \\\\ now\n# TYPE g gauge\n"
-                             "g" + labels + " 123000000\n"
-                             "g" + labels + " -5\n"
-                             "g" + labels + " 0\n"
-                             "g" + labels + " -0\n"
-                             "g" + labels + " 9007199254740992\n"
-                             "g" + labels + " 1e+300\n"
-                             "g" + labels + " 0.25\n");
+  EXPECT_EQ(TextFormat({f}),
+            "# HELP g say \"hi\" \\\\ now\n# TYPE g gauge\n"
+            "g" +
+                labels +
+                " 123000000\n"
+                "g" +
+                labels +
+                " -5\n"
+                "g" +
+                labels +
+                " 0\n"
+                "g" +
+                labels +
+                " -0\n"
+                "g" +
+                labels +
+                " 9007199254740992\n"
+                "g" +
+                labels +
+                " 1e+300\n"
+                "g" +
+                labels + " 0.25\n");
 }
 
 TEST(TextFormat, MatchesPrometheusCppOnARealScrape) {
@@ -162,7 +176,10 @@ TEST(Utf8, ValidAndInvalidSequences) {
                           "\xF4\x90\x80\x80" /* > U+10FFFF */, "0123456789\xE2\x82", "\xF8\x88\x80\x80\x80"}) {
     EXPECT_FALSE(IsValidUtf8(bad)) << bad;
   }
-  EXPECT_EQ(ToValidUtf8("a\xFF\xFE" "b\xC3\xA9"), "a\xEF\xBF\xBD" "b\xC3\xA9");  // one U+FFFD per bad run
+  EXPECT_EQ(ToValidUtf8("a\xFF\xFE"
+                        "b\xC3\xA9"),
+            "a\xEF\xBF\xBD"
+            "b\xC3\xA9");  // one U+FFFD per bad run
 }
 
 // One invalid byte costs its own series, counted; the family's other series, the other
@@ -179,7 +196,7 @@ TEST(TextFormat, SeriesWithInvalidUtf8LabelIsDroppedAlone) {
   EXPECT_EQ(stats.invalid_utf8_series, 2u);
   EXPECT_EQ(stats.first_invalid, "mixed");
   const auto parsed = ParseExposition(text);  // parses: no half-written line
-  ASSERT_EQ(parsed.size(), 2u) << text;      // all_bad leaves no HELP/TYPE behind
+  ASSERT_EQ(parsed.size(), 2u) << text;       // all_bad leaves no HELP/TYPE behind
   EXPECT_EQ(parsed[0].name, "mixed");
   EXPECT_EQ(parsed[0].help, "Help with a bad \xEF\xBF\xBD byte.");
   ASSERT_EQ(parsed[0].samples.size(), 2u);

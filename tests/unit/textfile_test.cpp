@@ -50,7 +50,7 @@ TEST(TextfileCollector, ReadsPromFilesMergesFamiliesAndReportsMtimes) {
   EXPECT_EQ(s->metric[0].summary.quantile.size(), 2u);
   EXPECT_EQ(s->metric[0].summary.sample_sum, 30);
   // mtimes of the files read, by full path; notes.txt is not a .prom file.
-  struct stat sb{};
+  struct stat sb {};
   ASSERT_EQ(stat((dir + "/backup.prom").c_str(), &sb), 0);
   EXPECT_EQ(*Value(f, "node_textfile_mtime_seconds", {{"file", dir + "/backup.prom"}}),
             static_cast<double>(sb.st_mtim.tv_sec));
@@ -108,7 +108,11 @@ TEST(TextfileCollector, InvalidUtf8CostsOnlyItsSeries) {
   const auto f = Textfile(dir);
   EXPECT_EQ(*Value(f, "node_textfile_scrape_error"), 1);
   EXPECT_EQ(*Value(f, "jobs_done", {{"worker", "alpha"}}), 3);
-  EXPECT_EQ(*Value(f, "jobs_done", {{"worker", "gr\xC3\xBC\xC3\x9F" "e"}}), 5);
+  EXPECT_EQ(*Value(f, "jobs_done",
+                   {{"worker",
+                     "gr\xC3\xBC\xC3\x9F"
+                     "e"}}),
+            5);
   EXPECT_EQ(*Value(f, "other_metric"), 7);
   EXPECT_EQ(*Value(f, "clean_metric"), 1);
   EXPECT_TRUE(Value(f, "node_textfile_mtime_seconds", {{"file", dir + "/bad_bytes.prom"}}));

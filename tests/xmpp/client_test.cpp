@@ -6,11 +6,11 @@
 #include <regex>
 #include <set>
 
+#include "fake_server.h"
+#include "login_script.h"
 #include "xmpp/outcome.h"
 #include "xmpp/scram.h"
 #include "xmpp/xmpp_client.h"
-#include "fake_server.h"
-#include "login_script.h"
 
 namespace xp {
 namespace {
@@ -18,9 +18,9 @@ namespace {
 using test::FakeConn;
 using test::FakeServer;
 using namespace std::chrono_literals;
-using test::LoginScript;
-using test::kHeader;
 using test::kClientHeaderEnd;
+using test::kHeader;
+using test::LoginScript;
 
 ClientConfig Config(const std::string& target) {
   ClientConfig cfg;
@@ -138,7 +138,8 @@ TEST(Hostile, SlowDripTimesOut) {
 TEST(Hostile, StreamErrorIsNamed) {
   FakeServer server([](FakeConn& c) {
     c.ReadUntil(kClientHeaderEnd);
-    c.Write(kHeader + "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
+    c.Write(kHeader +
+            "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
     c.WaitClosed(2s);
   });
   std::string detail;

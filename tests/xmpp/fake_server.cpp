@@ -42,12 +42,14 @@ std::unique_ptr<TestCert> MakeSelfSignedCert(const std::string& dns_name) {
   X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30);
   X509_set_pubkey(x, key);
   X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(dns_name.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(dns_name.c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(x, name);
   X509V3_CTX v3;
   X509V3_set_ctx_nodb(&v3);
   X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "DNS:" + dns_name}, std::pair{NID_basic_constraints, std::string("critical,CA:TRUE")}}) {
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "DNS:" + dns_name},
+                            std::pair{NID_basic_constraints, std::string("critical,CA:TRUE")}}) {
     X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
     X509_add_ext(x, ext, -1);
     X509_EXTENSION_free(ext);
@@ -227,7 +229,8 @@ std::string Attr(const std::string& msg, char key) {
 std::string Hmac(const EVP_MD* md, const std::string& key, const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+       out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 }  // namespace
@@ -245,8 +248,9 @@ std::string ScramServer::ServerFirst(const std::string& client_first) {
 std::string ScramServer::ServerFinal(const std::string& client_final) {
   const EVP_MD* md = sha256_ ? EVP_sha256() : EVP_sha1();
   std::string salted(static_cast<std::size_t>(EVP_MD_get_size(md)), '\0');
-  PKCS5_PBKDF2_HMAC(password_.data(), static_cast<int>(password_.size()), reinterpret_cast<const unsigned char*>("saltsalt"), 8,
-                    iterations, md, static_cast<int>(salted.size()), reinterpret_cast<unsigned char*>(salted.data()));
+  PKCS5_PBKDF2_HMAC(password_.data(), static_cast<int>(password_.size()),
+                    reinterpret_cast<const unsigned char*>("saltsalt"), 8, iterations, md,
+                    static_cast<int>(salted.size()), reinterpret_cast<unsigned char*>(salted.data()));
   if (gs2_header_.starts_with("y") && offered_plus) return {};  // downgrade: RFC 5802 section 6
   std::string binding = gs2_header_ + (gs2_header_.starts_with("p=") ? cb_data : std::string());
   if (Attr(client_final, 'c') != Base64Encode(binding)) return {};

@@ -4,11 +4,11 @@
 
 #include <functional>
 #include <memory>
-#include <vector>
 #include <string>
+#include <vector>
 
-#include "xmpp/scram.h"
 #include "fake_server.h"
+#include "xmpp/scram.h"
 
 namespace xp::test {
 
@@ -47,8 +47,9 @@ struct LoginScript {
     if (tls == Tls::kDirect && !c.StartTls(tls_max_version)) return;
     if (c.ReadUntil(kClientHeaderEnd).empty()) return;
     if (tls == Tls::kStarttls) {
-      c.Write(kHeader + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
-                        "</stream:features>");
+      c.Write(kHeader +
+              "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
+              "</stream:features>");
       if (c.ReadUntil("<starttls").empty()) return;
       c.ReadUntil("/>");
       c.Write(before_proceed + "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" + after_proceed);
@@ -84,8 +85,9 @@ struct LoginScript {
     }
     c.Write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" + Base64Encode(final_msg) + "</success>");
     if (c.ReadUntil(kClientHeaderEnd).empty()) return;
-    c.Write(kHeader + "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
-                      "<sm xmlns='urn:xmpp:sm:3'/></stream:features>");
+    c.Write(kHeader +
+            "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+            "<sm xmlns='urn:xmpp:sm:3'/></stream:features>");
     if (after_auth) return after_auth(c, user);
     std::string bind = c.ReadUntil("</iq>");
     c.Write("<iq type='result' id='" + Between(bind, "id='", "'") +

@@ -96,7 +96,8 @@ TEST(Scram, UserNameIsEscaped) {
 }
 
 TEST(Base64, RoundTripAndPadding) {
-  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x01", 3)}) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\x01", 3)}) {
     EXPECT_EQ(Base64Decode(Base64Encode(s)), s);
   }
   EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");

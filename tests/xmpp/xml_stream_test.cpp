@@ -22,8 +22,9 @@ Outcome FeedOutcome(XmlStream& s, const std::string& data) {
 
 TEST(XmlStream, ParsesHeaderAndStanzasWithNamespaces) {
   XmlStream s;
-  s.Feed(kHeader + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
-                   "</stream:features><message from='a@b' id='1'><body>hi &amp; bye</body></message>");
+  s.Feed(kHeader +
+         "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
+         "</stream:features><message from='a@b' id='1'><body>hi &amp; bye</body></message>");
   EXPECT_TRUE(s.header_seen());
   EXPECT_EQ(s.header().at("id"), "s1");
   auto f = s.Next();
@@ -40,8 +41,9 @@ TEST(XmlStream, ParsesHeaderAndStanzasWithNamespaces) {
 }
 
 TEST(XmlStream, ByteAtATimeGivesTheSameResult) {
-  std::string doc = kHeader + "<iq type='result' id='x'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>u@d/r</jid>"
-                              "</bind></iq> <message><body>\xc3\xa9t\xc3\xa9</body></message></stream:stream>";
+  std::string doc = kHeader +
+                    "<iq type='result' id='x'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>u@d/r</jid>"
+                    "</bind></iq> <message><body>\xc3\xa9t\xc3\xa9</body></message></stream:stream>";
   XmlStream s;
   for (char c : doc) s.Feed(std::string(1, c));
   auto iq = s.Next();
@@ -60,8 +62,9 @@ TEST(XmlStream, StreamCloseIsSeen) {
 }
 
 TEST(XmlStream, MalformedInputIsProtocolError) {
-  for (const std::string& bad : std::vector<std::string>{kHeader + "<message><body></message>", kHeader + "<a b='1' b='2'/>", std::string("\x00\x01garbage", 9),
-                          kHeader + "<message>&unknown;</message>", std::string("HTTP/1.1 400 Bad Request\r\n\r\n")}) {
+  for (const std::string& bad : std::vector<std::string>{
+           kHeader + "<message><body></message>", kHeader + "<a b='1' b='2'/>", std::string("\x00\x01garbage", 9),
+           kHeader + "<message>&unknown;</message>", std::string("HTTP/1.1 400 Bad Request\r\n\r\n")}) {
     XmlStream s;
     EXPECT_EQ(FeedOutcome(s, bad), Outcome::kProtocolError) << bad;
   }
@@ -74,8 +77,9 @@ TEST(XmlStream, WrongRootIsProtocolError) {
 
 TEST(XmlStream, DoctypeAndEntitiesAreRefused) {
   XmlStream s;
-  EXPECT_EQ(FeedOutcome(s, "<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'><!ENTITY lol2 '&lol;&lol;'>]>"
-                           "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>&lol2;"),
+  EXPECT_EQ(FeedOutcome(s,
+                        "<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'><!ENTITY lol2 '&lol;&lol;'>]>"
+                        "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>&lol2;"),
             Outcome::kProtocolError);
 }
 
@@ -170,7 +174,9 @@ TEST(XmlStream, ErrorIsSticky) {
   EXPECT_EQ(FeedOutcome(s, "<c/>"), Outcome::kProtocolError);
 }
 
-TEST(XmlEscape, EscapesMarkup) { EXPECT_EQ(XmlEscape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"); }
+TEST(XmlEscape, EscapesMarkup) {
+  EXPECT_EQ(XmlEscape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+}
 
 }  // namespace
 }  // namespace xp

@@ -42,8 +42,10 @@ int Check(const CheckOptions& opts) {
   } else {
     std::snprintf(buf, sizeof buf, "%.3f", r.duration_seconds);
     what = opts.module + " to " + target + " in " + buf + "s";
-    if (opts.critical > 0 && r.duration_seconds >= opts.critical) code = 2, state = "CRITICAL";
-    else if (opts.warning > 0 && r.duration_seconds >= opts.warning) code = 1, state = "WARNING";
+    if (opts.critical > 0 && r.duration_seconds >= opts.critical)
+      code = 2, state = "CRITICAL";
+    else if (opts.warning > 0 && r.duration_seconds >= opts.warning)
+      code = 1, state = "WARNING";
   }
   std::cout << "XMPP " << state << " - " << what << " | " << perf.str() << "\n";
   if (opts.verbose) std::cout << RenderResult(r);

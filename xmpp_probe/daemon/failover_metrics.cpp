@@ -15,8 +15,10 @@ prometheus::MetricFamily Family(const std::string& name, const std::string& help
 void AddValue(prometheus::MetricFamily& f, double v, std::vector<prometheus::ClientMetric::Label> labels = {}) {
   prometheus::ClientMetric m;
   m.label = std::move(labels);
-  if (f.type == prometheus::MetricType::Counter) m.counter.value = v;
-  else m.gauge.value = v;
+  if (f.type == prometheus::MetricType::Counter)
+    m.counter.value = v;
+  else
+    m.gauge.value = v;
   f.metric.push_back(std::move(m));
 }
 
@@ -45,7 +47,8 @@ std::vector<prometheus::MetricFamily> FailoverMetrics::Collect(const FailoverSta
   auto hist = Family("xmpp_probe_failover_outage_seconds",
                      "Outages seen by the failover sessions: last success to first success after a break.",
                      MetricType::Histogram);
-  auto last = Family("xmpp_probe_failover_last_outage_seconds", "Duration of the most recent outage.", MetricType::Gauge);
+  auto last =
+      Family("xmpp_probe_failover_last_outage_seconds", "Duration of the most recent outage.", MetricType::Gauge);
   auto detect = Family("xmpp_probe_failover_last_detection_seconds",
                        "How long the most recent break took to notice (last success to detection).", MetricType::Gauge);
   {
@@ -79,24 +82,24 @@ std::vector<prometheus::MetricFamily> FailoverMetrics::Collect(const FailoverSta
     const char* help;
     std::uint64_t value;
   };
-  for (const C& c : {C{"xmpp_probe_failover_messages_sent_total", "Numbered messages sent.", s.sent},
-                     C{"xmpp_probe_failover_messages_acked_total", "Messages the server acknowledged (XEP-0198).", s.acked},
-                     C{"xmpp_probe_failover_messages_received_total", "Messages that reached the receiver.", s.received},
-                     C{"xmpp_probe_failover_messages_receipts_total", "Delivery receipts (XEP-0184) back at the sender.",
-                       s.receipts},
-                     C{"xmpp_probe_failover_messages_resent_total",
-                       "Messages resent after a fresh login for want of a receipt.", s.resent},
-                     C{"xmpp_probe_failover_messages_lost_total",
-                       "Acknowledged by the server but never delivered, even after resending.", s.lost},
-                     C{"xmpp_probe_failover_messages_duplicated_total", "Extra copies delivered.", s.duplicated},
-                     C{"xmpp_probe_failover_messages_delayed_total", "Delivered later than the delayed_after threshold.",
-                       s.delayed},
-                     C{"xmpp_probe_failover_messages_unconfirmed_total",
-                       "Never acknowledged nor delivered (the connection died with them in flight).", s.unconfirmed},
-                     C{"xmpp_probe_failover_reconnect_attempts_total", "Reconnection attempts during outages.",
-                       s.reconnect_attempts},
-                     C{"xmpp_probe_failover_resumes_total", "Reconnections that resumed the stream (XEP-0198).", s.resumes},
-                     C{"xmpp_probe_failover_fresh_logins_total", "Reconnections that needed a full login.", s.fresh_logins}}) {
+  for (const C& c :
+       {C{"xmpp_probe_failover_messages_sent_total", "Numbered messages sent.", s.sent},
+        C{"xmpp_probe_failover_messages_acked_total", "Messages the server acknowledged (XEP-0198).", s.acked},
+        C{"xmpp_probe_failover_messages_received_total", "Messages that reached the receiver.", s.received},
+        C{"xmpp_probe_failover_messages_receipts_total", "Delivery receipts (XEP-0184) back at the sender.",
+          s.receipts},
+        C{"xmpp_probe_failover_messages_resent_total", "Messages resent after a fresh login for want of a receipt.",
+          s.resent},
+        C{"xmpp_probe_failover_messages_lost_total",
+          "Acknowledged by the server but never delivered, even after resending.", s.lost},
+        C{"xmpp_probe_failover_messages_duplicated_total", "Extra copies delivered.", s.duplicated},
+        C{"xmpp_probe_failover_messages_delayed_total", "Delivered later than the delayed_after threshold.", s.delayed},
+        C{"xmpp_probe_failover_messages_unconfirmed_total",
+          "Never acknowledged nor delivered (the connection died with them in flight).", s.unconfirmed},
+        C{"xmpp_probe_failover_reconnect_attempts_total", "Reconnection attempts during outages.",
+          s.reconnect_attempts},
+        C{"xmpp_probe_failover_resumes_total", "Reconnections that resumed the stream (XEP-0198).", s.resumes},
+        C{"xmpp_probe_failover_fresh_logins_total", "Reconnections that needed a full login.", s.fresh_logins}}) {
     auto f = Family(c.name, c.help, MetricType::Counter);
     AddValue(f, static_cast<double>(c.value));
     out.push_back(std::move(f));

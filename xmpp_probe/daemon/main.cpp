@@ -14,7 +14,8 @@
 namespace {
 
 void AddCommon(CLI::App& app, xp::CommonOptions& o) {
-  app.add_option("--config.file", o.config_file, "Module configuration (YAML); default: built-in config for server/stack");
+  app.add_option("--config.file", o.config_file,
+                 "Module configuration (YAML); default: built-in config for server/stack");
   app.add_option("--stack.run-dir", o.run_dir, "server/stack run directory (secrets/, tls/) for the built-in config");
   app.add_option("--xmpp.domain", o.domain, "XMPP domain for the built-in config")->capture_default_str();
   app.add_option("--log.level", o.log_level, "debug, info, warn, error")->capture_default_str();
@@ -55,7 +56,8 @@ int main(int argc, char** argv) {
 
   xp::ServeOptions serve;
   AddCommon(app, serve.common);
-  app.add_option("--web.listen-address", serve.listen_address, "Address for /probe and /metrics")->capture_default_str();
+  app.add_option("--web.listen-address", serve.listen_address, "Address for /probe and /metrics")
+      ->capture_default_str();
   app.add_option("--web.config.file", serve.web_config_file, "Exporter-toolkit web config (TLS, basic auth)");
   app.add_flag("!--no-continuous", serve.continuous, "Do not run continuous (failover) modules");
 
@@ -69,24 +71,31 @@ int main(int argc, char** argv) {
   check_cmd->add_flag("-v,--verbose", check.verbose, "Also print the probe's metrics");
 
   xp::DrillOptions drill;
-  auto* drill_cmd = app.add_subcommand("drill", "Inject a fault via the launcher under live sessions, measure, undo it, report");
+  auto* drill_cmd =
+      app.add_subcommand("drill", "Inject a fault via the launcher under live sessions, measure, undo it, report");
   AddCommon(*drill_cmd, drill.common);
   drill_cmd->add_option("--module", drill.module, "Failover module")->capture_default_str();
   drill_cmd->add_option("--target", drill.target, "host:port of the load balancer (default: the module's)");
   drill_cmd->add_option("--stack", drill.stack, "The stack launcher")->capture_default_str();
   drill_cmd->add_option("--victim", drill.victim, "Component to kill")->capture_default_str();
   drill_cmd->add_option("--warmup", drill.warmup, "Seconds of steady state before the kill")->capture_default_str();
-  drill_cmd->add_option("--max-outage", drill.max_outage, "Give up waiting for recovery after this")->capture_default_str();
-  drill_cmd->add_option("--settle", drill.settle, "Seconds to wait after recovery and after restart")->capture_default_str();
-  drill_cmd->add_option("--fault", drill.fault, "Launcher arguments that inject the fault (default: kill VICTIM SIGNAL)");
+  drill_cmd->add_option("--max-outage", drill.max_outage, "Give up waiting for recovery after this")
+      ->capture_default_str();
+  drill_cmd->add_option("--settle", drill.settle, "Seconds to wait after recovery and after restart")
+      ->capture_default_str();
+  drill_cmd->add_option("--fault", drill.fault,
+                        "Launcher arguments that inject the fault (default: kill VICTIM SIGNAL)");
   drill_cmd->add_option("--restore", drill.restore, "Launcher arguments that undo it (default: start VICTIM)");
-  drill_cmd->add_option("--signal", drill.signal, "Signal for the default fault (KILL, STOP, TERM)")->capture_default_str();
+  drill_cmd->add_option("--signal", drill.signal, "Signal for the default fault (KILL, STOP, TERM)")
+      ->capture_default_str();
   drill_cmd->add_option("--restore-after,--restart-after", drill.restore_after,
                         "Undo the fault this many seconds after it, recovered or not (0: once recovered)");
-  drill_cmd->add_option("--after-restore", drill.after_restore,
-                        "Seconds of traffic kept after the fault is undone (failback cost)")->capture_default_str();
+  drill_cmd
+      ->add_option("--after-restore", drill.after_restore,
+                   "Seconds of traffic kept after the fault is undone (failback cost)")
+      ->capture_default_str();
   drill_cmd->add_flag("--restore-on-stdin", drill.restore_on_stdin,
-                     "Also undo the fault when a line 'restore' arrives on standard input");
+                      "Also undo the fault when a line 'restore' arrives on standard input");
   drill_cmd->add_flag("--json", drill.json, "Print the report as one JSON object");
 
   xp::LoadOptions load;

@@ -127,7 +127,8 @@ int Serve(const ServeOptions& opts) {
       FailoverStats s = failover->Snapshot();
       r.outcome = s.sender_up && s.receiver_up ? Outcome::kOk : Outcome::kClosed;
       r.detail = s.last_error;
-      r.Add("probe_xmpp_failover_sessions_up", "Failover sessions connected.", (s.sender_up ? 1 : 0) + (s.receiver_up ? 1 : 0));
+      r.Add("probe_xmpp_failover_sessions_up", "Failover sessions connected.",
+            (s.sender_up ? 1 : 0) + (s.receiver_up ? 1 : 0));
     } else {
       r = RunProbe(WithinScrapeTimeout(it->second, req.scrape_timeout_seconds), target);
     }
@@ -163,8 +164,8 @@ int Serve(const ServeOptions& opts) {
         std::lock_guard lock(config_mu);
         config = std::move(fresh);
       }
-      xw::log::Info("configuration reloaded", {{"config_file", opts.common.config_file},
-                                               {"web_config_file", opts.web_config_file}});
+      xw::log::Info("configuration reloaded",
+                    {{"config_file", opts.common.config_file}, {"web_config_file", opts.web_config_file}});
     } catch (const std::exception& e) {
       xw::log::Error("configuration not reloaded, keeping the running one", {{"err", e.what()}});
     }

@@ -20,7 +20,7 @@ struct CheckOptions {
   CommonOptions common;
   std::string module = "login";
   std::string target;
-  double warning = 0;   // seconds; 0 disables
+  double warning = 0;  // seconds; 0 disables
   double critical = 0;
   bool verbose = false;
 };

@@ -2,10 +2,10 @@
 // when the steady phase starts and ends, and reports rates, latency percentiles and CPU.
 #include "load/load.h"
 
-#include <CLI/CLI.hpp>
 #include <arpa/inet.h>
 #include <openssl/ssl.h>
 #include <sys/resource.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -13,10 +13,10 @@
 #include <mutex>
 #include <thread>
 
-#include "xmpp/outcome.h"
-#include "xmpp/scram.h"
 #include "load/load_loop.h"
 #include "probe/config.h"
+#include "xmpp/outcome.h"
+#include "xmpp/scram.h"
 
 namespace xp {
 
@@ -34,7 +34,9 @@ int KeepSession(SSL*, SSL_SESSION* session) {
   return 1;  // we keep the reference
 }
 
-std::int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
 
 bool IsLoopback(const Endpoint& ep) {
   if (ep.addr.ss_family == AF_INET) {
@@ -66,10 +68,18 @@ void AddLoadFlags(CLI::App& app, LoadOptions& o) {
   app.add_option("--user-prefix", o.user_prefix, "Accounts are PREFIX1..PREFIXN")->capture_default_str();
   app.add_option("--password-file", o.password_file, "Password shared by the load accounts")->required();
   app.add_option("--users", o.users, "Number of accounts (0: one per session)")->capture_default_str();
-  app.add_option("--sessions", o.sessions, "Concurrent sessions (1..50000)")->capture_default_str()->check(CLI::Range(1, 50000));
-  app.add_option("--login-rate", o.login_rate, "New sessions per second")->capture_default_str()->check(CLI::Range(0.1, 100000.0));
-  app.add_option("--message-rate", o.message_rate, "Messages per second per session")->capture_default_str()->check(CLI::Range(0.0, 1000.0));
-  app.add_option("--duration", o.duration, "Seconds of messaging once all sessions are in (max 3600)")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--sessions", o.sessions, "Concurrent sessions (1..50000)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 50000));
+  app.add_option("--login-rate", o.login_rate, "New sessions per second")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 100000.0));
+  app.add_option("--message-rate", o.message_rate, "Messages per second per session")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1000.0));
+  app.add_option("--duration", o.duration, "Seconds of messaging once all sessions are in (max 3600)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--threads", o.threads, "Event loops (0: one per core)")->capture_default_str();
   app.add_option("--tls", o.tls, "starttls, direct or plain")->capture_default_str();
   app.add_option("--ca-file", o.ca_file, "CA for the server certificate (default: the stack's)");
@@ -132,7 +142,8 @@ int RunLoad(const LoadOptions& o) {
   plan.login_rate = o.login_rate / threads;
   double login_window = o.sessions / o.login_rate;
   plan.start = Clock::now();
-  plan.logins_deadline = plan.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(login_window + 30));
+  plan.logins_deadline =
+      plan.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(login_window + 30));
   LoadControl control;
   // Hard stop even if the steady phase never begins: logins deadline plus the duration.
   control.stop_ns = NowNs() + static_cast<std::int64_t>((login_window + 30 + o.duration) * 1e9);
@@ -140,7 +151,8 @@ int RunLoad(const LoadOptions& o) {
   std::vector<std::unique_ptr<LoadLoop>> loops;
   int per = (o.sessions + threads - 1) / threads;
   per += per % 2;  // keep message partners (i, i^1) in the same loop
-  for (int first = 0; first < o.sessions; first += per) loops.push_back(std::make_unique<LoadLoop>(plan, first, std::min(per, o.sessions - first)));
+  for (int first = 0; first < o.sessions; first += per)
+    loops.push_back(std::make_unique<LoadLoop>(plan, first, std::min(per, o.sessions - first)));
   double cpu0 = CpuSeconds();
   std::vector<std::thread> workers;
   for (auto& l : loops) workers.emplace_back([&l, &control] { l->Run(control); });
@@ -187,15 +199,16 @@ int RunLoad(const LoadOptions& o) {
   std::string failures;
   for (const auto& [k, v] : all.failures) failures += (failures.empty() ? "" : ",") + k + "=" + std::to_string(v);
   if (o.json) {
-    std::snprintf(buf, sizeof buf,
-                  "{\"sessions\":%d,\"threads\":%d,\"logged_in\":%llu,\"failed\":\"%s\",\"login_rate\":%.1f,"
-                  "\"login_p50_ms\":%.2f,\"login_p99_ms\":%.2f,\"sent\":%llu,\"received\":%llu,\"msgs_per_s\":%.1f,"
-                  "\"delivery_p50_ms\":%.2f,\"delivery_p90_ms\":%.2f,\"delivery_p99_ms\":%.2f,\"cpu_per_login_ms\":%.3f,"
-                  "\"cpu_steady_s\":%.2f,\"cpu_total_s\":%.2f,\"max_rss_mib\":%.1f,\"tls_resumed\":%llu}\n",
-                  o.sessions, threads, static_cast<unsigned long long>(all.logins_ok), failures.c_str(), login_rate, lp50 * 1e3,
-                  lp99 * 1e3, static_cast<unsigned long long>(all.sent), static_cast<unsigned long long>(all.received), msg_rate,
-                  dp50 * 1e3, dp90 * 1e3, dp99 * 1e3, cpu_per_login_ms, cpu_steady, cpu_total, ru.ru_maxrss / 1024.0,
-                  static_cast<unsigned long long>(all.tls_resumed));
+    std::snprintf(
+        buf, sizeof buf,
+        "{\"sessions\":%d,\"threads\":%d,\"logged_in\":%llu,\"failed\":\"%s\",\"login_rate\":%.1f,"
+        "\"login_p50_ms\":%.2f,\"login_p99_ms\":%.2f,\"sent\":%llu,\"received\":%llu,\"msgs_per_s\":%.1f,"
+        "\"delivery_p50_ms\":%.2f,\"delivery_p90_ms\":%.2f,\"delivery_p99_ms\":%.2f,\"cpu_per_login_ms\":%.3f,"
+        "\"cpu_steady_s\":%.2f,\"cpu_total_s\":%.2f,\"max_rss_mib\":%.1f,\"tls_resumed\":%llu}\n",
+        o.sessions, threads, static_cast<unsigned long long>(all.logins_ok), failures.c_str(), login_rate, lp50 * 1e3,
+        lp99 * 1e3, static_cast<unsigned long long>(all.sent), static_cast<unsigned long long>(all.received), msg_rate,
+        dp50 * 1e3, dp90 * 1e3, dp99 * 1e3, cpu_per_login_ms, cpu_steady, cpu_total, ru.ru_maxrss / 1024.0,
+        static_cast<unsigned long long>(all.tls_resumed));
   } else {
     std::snprintf(buf, sizeof buf,
                   "load: %d sessions on %d loops: %llu logged in%s%s\n"
@@ -203,11 +216,11 @@ int RunLoad(const LoadOptions& o) {
                   "  messages: %llu sent, %llu received, %.1f msg/s delivered in the steady %.0f s\n"
                   "  delivery latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n"
                   "  CPU: %.2f s total, %.2f s in the steady phase; max RSS %.1f MiB; TLS sessions resumed: %llu\n",
-                  o.sessions, threads, static_cast<unsigned long long>(all.logins_ok), failures.empty() ? "" : ", failed: ",
-                  failures.c_str(), login_rate, lp50 * 1e3, lp99 * 1e3, cpu_per_login_ms,
-                  static_cast<unsigned long long>(all.sent), static_cast<unsigned long long>(all.received), msg_rate, steady_s,
-                  dp50 * 1e3, dp90 * 1e3, dp99 * 1e3, cpu_total, cpu_steady, ru.ru_maxrss / 1024.0,
-                  static_cast<unsigned long long>(all.tls_resumed));
+                  o.sessions, threads, static_cast<unsigned long long>(all.logins_ok),
+                  failures.empty() ? "" : ", failed: ", failures.c_str(), login_rate, lp50 * 1e3, lp99 * 1e3,
+                  cpu_per_login_ms, static_cast<unsigned long long>(all.sent),
+                  static_cast<unsigned long long>(all.received), msg_rate, steady_s, dp50 * 1e3, dp90 * 1e3, dp99 * 1e3,
+                  cpu_total, cpu_steady, ru.ru_maxrss / 1024.0, static_cast<unsigned long long>(all.tls_resumed));
   }
   std::cout << buf;
   return all.logins_ok == static_cast<std::uint64_t>(o.sessions) ? 0 : 1;

@@ -18,12 +18,12 @@ struct LoadOptions {
   std::string target = "127.0.0.1:5222";
   std::string user_prefix = "load";  // accounts load1..loadN share one password file
   std::string password_file;
-  int users = 0;                     // distinct accounts (0: as many as sessions)
+  int users = 0;  // distinct accounts (0: as many as sessions)
   int sessions = 100;
-  double login_rate = 200;           // new sessions per second, all loops together
-  double message_rate = 1;           // messages per second per session
-  double duration = 30;              // seconds of messaging after the last login
-  int threads = 0;                   // 0: one per core
+  double login_rate = 200;  // new sessions per second, all loops together
+  double message_rate = 1;  // messages per second per session
+  double duration = 30;     // seconds of messaging after the last login
+  int threads = 0;          // 0: one per core
   std::string tls = "starttls";
   std::string ca_file;
   bool insecure = false;

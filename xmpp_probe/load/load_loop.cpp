@@ -9,17 +9,19 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <queue>
 #include <cstdlib>
+#include <queue>
 #include <random>
 
-#include "xmpp/outcome.h"
 #include "xmpp/negotiation.h"
+#include "xmpp/outcome.h"
 
 namespace xp {
 
 namespace {
-std::int64_t NowNs() { return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(); }
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
 }  // namespace
 
 struct LoadLoop::Session {
@@ -58,7 +60,8 @@ LoadLoop::~LoadLoop() {
 }
 
 std::string LoadLoop::Jid(int index) const {
-  return plan_.user_prefix + std::to_string(index % plan_.users + 1) + "@" + plan_.domain + "/l" + std::to_string(index);
+  return plan_.user_prefix + std::to_string(index % plan_.users + 1) + "@" + plan_.domain + "/l" +
+         std::to_string(index);
 }
 
 void LoadLoop::Watch(Session& s, bool want_write) {
@@ -163,9 +166,12 @@ void LoadLoop::Advance(Session& s) {
     return OpenStream(s);
   }
   int err = SSL_get_error(s.ssl, rc);
-  if (err == SSL_ERROR_WANT_READ) Watch(s, false);
-  else if (err == SSL_ERROR_WANT_WRITE) Watch(s, true);
-  else Fail(s, SSL_get_verify_result(s.ssl) != X509_V_OK ? Outcome::kCertVerifyFailed : Outcome::kTlsError);
+  if (err == SSL_ERROR_WANT_READ)
+    Watch(s, false);
+  else if (err == SSL_ERROR_WANT_WRITE)
+    Watch(s, true);
+  else
+    Fail(s, SSL_get_verify_result(s.ssl) != X509_V_OK ? Outcome::kCertVerifyFailed : Outcome::kTlsError);
 }
 
 void LoadLoop::OnEvent(Session& s, std::uint32_t events) {
@@ -207,7 +213,8 @@ void LoadLoop::ReadAll(Session& s) {
       }
     }
     s.bytes_read += static_cast<std::uint64_t>(n);
-    if (s.st != Session::St::kActive && s.bytes_read > plan_.login_bytes) return Fail(s, Outcome::kSessionBudgetExceeded);
+    if (s.st != Session::St::kActive && s.bytes_read > plan_.login_bytes)
+      return Fail(s, Outcome::kSessionBudgetExceeded);
     try {
       s.stream.Feed(std::string_view(buf, static_cast<std::size_t>(n)));
       // Handle() may reset the stream (after STARTTLS/SASL); the loop then finds it empty.
@@ -285,8 +292,8 @@ void LoadLoop::Handle(Session& s, const Element& e) {
       stats_.login_seconds.push_back(std::chrono::duration<double>(stats_.last_login - s.login_start).count());
       static thread_local std::mt19937 rng{std::random_device{}()};
       double period = plan_.message_rate > 0 ? 1.0 / plan_.message_rate : 1e9;
-      s.next_send = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(std::uniform_real_distribution<double>(0, period)(rng)));
+      s.next_send = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                                       std::uniform_real_distribution<double>(0, period)(rng)));
       return;
     }
     case St::kActive:
@@ -324,7 +331,8 @@ void LoadLoop::SendMessages(Clock::time_point now) {
     if (s.next_send < now) s.next_send = now + period;  // do not burst to catch up
     ++stats_.sent;
     if (in_steady) ++stats_.sent_steady;
-    Queue(s, "<message type='chat' to='" + Jid(partner) + "'><body>ld " + std::to_string(NowNs()) + "</body></message>");
+    Queue(s,
+          "<message type='chat' to='" + Jid(partner) + "'><body>ld " + std::to_string(NowNs()) + "</body></message>");
   }
 }
 
@@ -337,8 +345,8 @@ void LoadLoop::Run(const LoadControl& control) {
   for (std::uint64_t iter = 0; iter < (1ull << 40); ++iter) {
     auto now = Clock::now();
     if (NowNs() >= control.stop_ns.load()) break;
-    while (started_ < count &&
-           now >= plan_.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(started_ / plan_.login_rate))) {
+    while (started_ < count && now >= plan_.start + std::chrono::duration_cast<Clock::duration>(
+                                                        std::chrono::duration<double>(started_ / plan_.login_rate))) {
       StartSession(started_++);
     }
     if (!logins_done_ && now >= plan_.logins_deadline) {

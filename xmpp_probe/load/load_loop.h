@@ -29,13 +29,13 @@ struct LoadPlan {
   bool direct_tls = false;
   std::shared_ptr<TlsContext> tls_ctx;
   std::function<SSL_SESSION*()> resume_session;  // optional: a session to resume (new reference)
-  std::string mechanism;  // upgraded to its -PLUS variant when the server offers it
+  std::string mechanism;                         // upgraded to its -PLUS variant when the server offers it
   int min_scram_iterations = 4096;
   // Bytes one session may read before it is bound (kSessionBudgetExceeded): what the client
   // library allows too (ByteBudgets::login_bytes).
   std::uint64_t login_bytes = 1024 * 1024;
-  double login_rate = 100;    // this loop's share
-  double message_rate = 1;    // per session
+  double login_rate = 100;  // this loop's share
+  double message_rate = 1;  // per session
   int total_sessions = 0;
   Clock::time_point start;
   Clock::time_point logins_deadline;  // sessions not logged in by then count as failed

@@ -39,16 +39,21 @@ Account ParseAccount(const YAML::Node& n, const std::string& where) {
 }
 
 XmppOptions ParseXmpp(const YAML::Node& n, const std::string& where) {
-  CheckKeys(n, {"domain", "tls", "ca_file", "insecure_skip_verify", "mechanisms", "max_stanza_bytes", "max_depth",
-                "source_address", "backlog_bytes", "login_bytes", "session_bytes"},
+  CheckKeys(n,
+            {"domain", "tls", "ca_file", "insecure_skip_verify", "mechanisms", "max_stanza_bytes", "max_depth",
+             "source_address", "backlog_bytes", "login_bytes", "session_bytes"},
             where);
   XmppOptions x;
   x.domain = n["domain"].as<std::string>("");
   std::string tls = n["tls"].as<std::string>("starttls");
-  if (tls == "starttls") x.tls = TlsMode::kStarttls;
-  else if (tls == "direct") x.tls = TlsMode::kDirect;
-  else if (tls == "plain") x.tls = TlsMode::kPlain;
-  else Bad(where, "tls must be starttls, direct or plain, not '" + tls + "'");
+  if (tls == "starttls")
+    x.tls = TlsMode::kStarttls;
+  else if (tls == "direct")
+    x.tls = TlsMode::kDirect;
+  else if (tls == "plain")
+    x.tls = TlsMode::kPlain;
+  else
+    Bad(where, "tls must be starttls, direct or plain, not '" + tls + "'");
   x.ca_file = n["ca_file"].as<std::string>("");
   x.insecure_skip_verify = n["insecure_skip_verify"].as<bool>(false);
   if (n["mechanisms"]) x.mechanisms = n["mechanisms"].as<std::vector<std::string>>();
@@ -74,7 +79,9 @@ std::chrono::milliseconds DurationOr(const YAML::Node& n, std::chrono::milliseco
 }
 
 FailoverOptions ParseFailover(const YAML::Node& n, const std::string& where) {
-  CheckKeys(n, {"interval", "ping_timeout", "backoff_initial", "backoff_max", "delayed_after", "resume", "resume_timeout", "lost_after", "continuous"},
+  CheckKeys(n,
+            {"interval", "ping_timeout", "backoff_initial", "backoff_max", "delayed_after", "resume", "resume_timeout",
+             "lost_after", "continuous"},
             where);
   FailoverOptions f;
   f.interval = DurationOr(n["interval"], f.interval, where + ".interval");
@@ -194,33 +201,35 @@ ClientConfig MakeClientConfig(const ModuleConfig& module, const Account& account
 }
 
 std::string DefaultConfigYaml(const std::string& run_dir, const std::string& domain) {
-  const std::string xmpp = "    xmpp:\n      domain: " + domain + "\n      ca_file: " + run_dir + "/tls/" + domain + ".crt\n";
+  const std::string xmpp =
+      "    xmpp:\n      domain: " + domain + "\n      ca_file: " + run_dir + "/tls/" + domain + ".crt\n";
   auto acct = [&](const char* key, const char* user, const char* extra = "") {
-    return std::string("    ") + key + ":\n      user: " + user + "\n      password_file: " + run_dir + "/secrets/xmpp-" +
-           user + ".password\n" + extra;
+    return std::string("    ") + key + ":\n      user: " + user + "\n      password_file: " + run_dir +
+           "/secrets/xmpp-" + user + ".password\n" + extra;
   };
   return "modules:\n"
-         "  c2s:\n    prober: c2s\n    target: 127.0.0.1:5222\n    timeout: 5s\n" + xmpp +
-         "  c2s_tls:\n    prober: c2s\n    target: 127.0.0.2:5223\n    timeout: 5s\n" + xmpp + "      tls: direct\n" +
-         "  login:\n    prober: login\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp + acct("account", "probe1") +
-         "  message:\n    prober: message\n    target: 127.0.0.2:5222\n    timeout: 10s\n" + xmpp +
-         acct("account", "probe1") + acct("peer", "probe2", "      target: 127.0.0.3:5222\n") +
+         "  c2s:\n    prober: c2s\n    target: 127.0.0.1:5222\n    timeout: 5s\n" +
+         xmpp + "  c2s_tls:\n    prober: c2s\n    target: 127.0.0.2:5223\n    timeout: 5s\n" + xmpp +
+         "      tls: direct\n" + "  login:\n    prober: login\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "probe1") + "  message:\n    prober: message\n    target: 127.0.0.2:5222\n    timeout: 10s\n" +
+         xmpp + acct("account", "probe1") + acct("peer", "probe2", "      target: 127.0.0.3:5222\n") +
          "  offline:\n    prober: offline\n    target: 127.0.0.1:5222\n    timeout: 15s\n" + xmpp +
          acct("account", "probe1") + acct("peer", "carol") +
          "  mam:\n    prober: mam\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp + acct("account", "probe1") +
-         acct("peer", "probe2") +
-         "  failover:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
-         acct("account", "probe1", "      resource: failover-tx\n") + acct("peer", "probe2", "      resource: failover-rx\n") +
+         acct("peer", "probe2") + "  failover:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" +
+         xmpp + acct("account", "probe1", "      resource: failover-tx\n") +
+         acct("peer", "probe2", "      resource: failover-rx\n") +
          "    failover:\n      interval: 100ms\n      continuous: true\n"
          // The drill gets accounts of its own: while its receiver reconnects, the server
          // hands messages to any other online resource of that account, such as the daemon's.
-         "  drill:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
-         acct("account", "alice", "      resource: drill-tx\n") + acct("peer", "bob", "      resource: drill-rx\n") +
+         "  drill:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" +
+         xmpp + acct("account", "alice", "      resource: drill-tx\n") +
+         acct("peer", "bob", "      resource: drill-rx\n") +
          "    failover:\n      interval: 100ms\n"
          // The same with the receiver on node 2 directly: every message crosses the cluster
          // (the fault matrix's cross-node latency and its partition).
-         "  drill_crossnode:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
-         acct("account", "alice", "      resource: drill-tx\n") +
+         "  drill_crossnode:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" +
+         xmpp + acct("account", "alice", "      resource: drill-tx\n") +
          acct("peer", "bob", "      resource: drill-rx\n      target: 127.0.0.3:5222\n") +
          "    failover:\n      interval: 100ms\n";
 }

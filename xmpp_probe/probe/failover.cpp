@@ -36,7 +36,8 @@ class FailoverRunner::Session {
           next_tick = std::max(next_tick + opt.interval, now);
         }
         if (!ping_id_.empty() && Clock::now() - ping_sent_ > opt.ping_timeout) {
-          throw ProbeError(Outcome::kTimeout, "no ping reply within " + std::to_string(opt.ping_timeout.count()) + "ms");
+          throw ProbeError(Outcome::kTimeout,
+                           "no ping reply within " + std::to_string(opt.ping_timeout.count()) + "ms");
         }
         Deadline wait = next_tick;
         if (!ping_id_.empty()) wait = std::min(wait, ping_sent_ + opt.ping_timeout);
@@ -96,7 +97,8 @@ class FailoverRunner::Session {
     if (!first_attempt_) {
       // Jittered exponential back-off, slept in slices so Stop() is not held up.
       static thread_local std::mt19937 rng{std::random_device{}()};
-      auto sleep = backoff_ / 2 + std::chrono::milliseconds(std::uniform_int_distribution<long>(0, backoff_.count() / 2)(rng));
+      auto sleep =
+          backoff_ / 2 + std::chrono::milliseconds(std::uniform_int_distribution<long>(0, backoff_.count() / 2)(rng));
       for (auto end = Clock::now() + sleep; Clock::now() < end && !runner_.stop_;) {
         std::this_thread::sleep_for(std::min<Clock::duration>(end - Clock::now(), std::chrono::milliseconds(20)));
       }
@@ -134,8 +136,10 @@ class FailoverRunner::Session {
       if (!resumed) {
         client_.Bind(d);
         client_.EnableSm(opt.resume, d);
-        if (sender_) runner_.SenderFreshLogin(client_, d);
-        else client_.SendPresence(d);  // available: offline messages are flushed to us now
+        if (sender_)
+          runner_.SenderFreshLogin(client_, d);
+        else
+          client_.SendPresence(d);  // available: offline messages are flushed to us now
       }
       {
         std::lock_guard lock(runner_.mu_);
@@ -155,9 +159,13 @@ class FailoverRunner::Session {
     } catch (const ProbeError& e) {
       client_.Close(Clock::now());
       // Which attempt failed how, and after how long: what tells a slow failover's cause.
-      xw::log::Debug("failover reconnect attempt failed",
-                     {{"session", name_}, {"outcome", std::string(OutcomeName(e.outcome()))}, {"err", e.what()},
-                      {"attempt_seconds", std::to_string(std::chrono::duration<double>(Clock::now() - (d - runner_.module_.timeout)).count())}});
+      xw::log::Debug(
+          "failover reconnect attempt failed",
+          {{"session", name_},
+           {"outcome", std::string(OutcomeName(e.outcome()))},
+           {"err", e.what()},
+           {"attempt_seconds",
+            std::to_string(std::chrono::duration<double>(Clock::now() - (d - runner_.module_.timeout)).count())}});
       {
         std::lock_guard lock(runner_.mu_);
         runner_.stats_.last_error = name_ + ": " + std::string(OutcomeName(e.outcome())) + ": " + e.what();
@@ -184,10 +192,13 @@ class FailoverRunner::Session {
 };
 
 FailoverRunner::FailoverRunner(ModuleConfig module, std::string target)
-    : module_(std::move(module)), target_(target.empty() ? module_.target : std::move(target)),
+    : module_(std::move(module)),
+      target_(target.empty() ? module_.target : std::move(target)),
       run_id_(std::random_device{}()) {}
 
-FailoverRunner::~FailoverRunner() { Stop(std::chrono::milliseconds(0)); }
+FailoverRunner::~FailoverRunner() {
+  Stop(std::chrono::milliseconds(0));
+}
 
 void FailoverRunner::Start() {
   if (!threads_.empty()) return;
@@ -210,7 +221,8 @@ void FailoverRunner::Stop(std::chrono::milliseconds grace) {
   if (threads_.empty()) return;
   sending_ = false;
   // A tick that saw sending_ still true may be mid-send: let it finish and be recorded.
-  std::this_thread::sleep_for(std::min<Clock::duration>(grace, module_.failover.interval + std::chrono::milliseconds(50)));
+  std::this_thread::sleep_for(
+      std::min<Clock::duration>(grace, module_.failover.interval + std::chrono::milliseconds(50)));
   for (auto end = Clock::now() + grace; Clock::now() < end;) {
     {
       std::lock_guard lock(mu_);

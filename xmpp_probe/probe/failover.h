@@ -26,12 +26,12 @@
 namespace xp {
 
 struct Outage {
-  std::string session;      // "sender" or "receiver"
-  double duration = 0;      // last success -> first success after the break
-  double detection = 0;     // last success -> break noticed
+  std::string session;   // "sender" or "receiver"
+  double duration = 0;   // last success -> first success after the break
+  double detection = 0;  // last success -> break noticed
   int reconnect_attempts = 0;
-  bool resumed = false;     // XEP-0198 resumption succeeded
-  std::string cause;        // outcome name of the break
+  bool resumed = false;  // XEP-0198 resumption succeeded
+  std::string cause;     // outcome name of the break
 };
 
 struct FailoverStats {
@@ -39,7 +39,7 @@ struct FailoverStats {
   std::uint64_t lost = 0, duplicated = 0, delayed = 0, unconfirmed = 0;
   std::uint64_t reconnect_attempts = 0, resumes = 0, fresh_logins = 0;
   bool sender_up = false, receiver_up = false;
-  std::string last_error;  // most recent connection failure, for operators
+  std::string last_error;       // most recent connection failure, for operators
   std::vector<Outage> outages;  // newest last, bounded
   std::vector<double> delays;   // send -> receive seconds of recent messages (bounded)
   double max_delay = 0;         // the slowest delivery of the whole run
@@ -66,7 +66,7 @@ class FailoverRunner {
  private:
   struct Message {
     std::int64_t sent_ns = 0;
-    std::uint32_t seq = 0;  // XEP-0198 sequence, 0 if none
+    std::uint32_t seq = 0;    // XEP-0198 sequence, 0 if none
     std::uint64_t epoch = 0;  // which fresh login that sequence belongs to
     bool acked = false;
     bool receipt = false;

@@ -98,22 +98,22 @@ void FailoverRunner::UpdateAcks(const XmppClient& client) {
   const SmState& sm = client.sm();
   bool settle = false;
   {
-  std::lock_guard lock(mu_);
-  if (sm.enabled) {
-    std::uint32_t acked_upto = sm.unacked.empty() ? sm.outbound : sm.unacked.front().first - 1;
-    for (auto it = messages_.rbegin(); it != messages_.rend(); ++it) {
-      Message& m = it->second;
-      if (m.acked) continue;
-      if (m.epoch == sender_epoch_ && m.seq != 0 && m.seq <= acked_upto) {
-        m.acked = true;
-        ++stats_.acked;
+    std::lock_guard lock(mu_);
+    if (sm.enabled) {
+      std::uint32_t acked_upto = sm.unacked.empty() ? sm.outbound : sm.unacked.front().first - 1;
+      for (auto it = messages_.rbegin(); it != messages_.rend(); ++it) {
+        Message& m = it->second;
+        if (m.acked) continue;
+        if (m.epoch == sender_epoch_ && m.seq != 0 && m.seq <= acked_upto) {
+          m.acked = true;
+          ++stats_.acked;
+        }
       }
     }
-  }
-  if (Clock::now() - last_settle_ > std::chrono::seconds(1)) {
-    last_settle_ = Clock::now();
-    settle = true;
-  }
+    if (Clock::now() - last_settle_ > std::chrono::seconds(1)) {
+      last_settle_ = Clock::now();
+      settle = true;
+    }
   }
   if (settle) Settle(false);
 }

@@ -12,7 +12,8 @@ void ProbeC2s(const ModuleConfig& m, const std::string& target, Deadline deadlin
   cfg.limits.max_stanza_bytes = m.xmpp.max_stanza_bytes;
   cfg.limits.max_depth = m.xmpp.max_depth;
   cfg.source_address = m.xmpp.source_address;
-  if (cfg.tls_mode != TlsMode::kPlain) cfg.tls = std::make_shared<TlsContext>(TlsOptions{m.xmpp.ca_file, m.xmpp.insecure_skip_verify});
+  if (cfg.tls_mode != TlsMode::kPlain)
+    cfg.tls = std::make_shared<TlsContext>(TlsOptions{m.xmpp.ca_file, m.xmpp.insecure_skip_verify});
   XmppClient client(cfg);
   try {
     client.Connect(deadline);

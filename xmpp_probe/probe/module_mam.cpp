@@ -29,7 +29,8 @@ void ProbeMam(const ModuleConfig& m, const std::string& target, Deadline deadlin
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  throw ProbeError(Outcome::kDeliveryFailed, "message not found in the archive after " + std::to_string(queries) + " queries");
+  throw ProbeError(Outcome::kDeliveryFailed,
+                   "message not found in the archive after " + std::to_string(queries) + " queries");
 }
 
 }  // namespace xp

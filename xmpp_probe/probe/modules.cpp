@@ -5,7 +5,9 @@
 
 namespace xp {
 
-double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 std::string UniqueToken(const char* prefix) {
   static std::atomic<unsigned long> counter{0};
@@ -38,7 +40,9 @@ const std::map<std::string, Prober>& OneShotProbers() {
   return probers;
 }
 
-bool IsKnownProber(const std::string& name) { return name == "failover" || OneShotProbers().count(name) > 0; }
+bool IsKnownProber(const std::string& name) {
+  return name == "failover" || OneShotProbers().count(name) > 0;
+}
 
 ProbeResult RunProbe(const ModuleConfig& module, const std::string& target_in) {
   ProbeResult r;

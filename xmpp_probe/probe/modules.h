@@ -5,9 +5,9 @@
 #include <map>
 #include <string>
 
-#include "xmpp/xmpp_client.h"
 #include "probe/config.h"
 #include "probe/result.h"
+#include "xmpp/xmpp_client.h"
 
 namespace xp {
 

@@ -40,8 +40,8 @@ std::optional<std::string> TargetRefusal(const ModuleConfig& module, const std::
   }
   std::string why = "target '" + target + "' is not allowed for module '" + module.name + "': ";
   why += module.target.empty() ? "the module has no target" : "its target is " + module.target;
-  why += module.allowed_targets.empty() ? " and it has no allowed_targets"
-                                        : " and it matches none of its allowed_targets";
+  why +=
+      module.allowed_targets.empty() ? " and it has no allowed_targets" : " and it matches none of its allowed_targets";
   return why + " (add a pattern to allowed_targets in the module's configuration to probe it)";
 }
 
