@@ -1,57 +1,31 @@
 // xmppwatch_alert_relay: receives Alertmanager's webhook and delivers each notification as an
 // XMPP message to the on-call account(s), through the chat service itself (logging in via
-// the load balancer with the probe's client library). When the chat service cannot take it,
+// the load balancer with the xmpp/ client library). When the chat service cannot take it,
 // the notification goes to the fallback (a Slack-compatible webhook and/or a file), so an
 // outage of the chat service never silences the alerts about it. See alert_relay/README.md.
-#include <csignal>
-#include <cstdio>
-#include <ctime>
-#include <iostream>
-#include <mutex>
-#include <thread>
+#include <pthread.h>
 
 #include <CLI/CLI.hpp>
-#include <httplib.h>
-
 #include <atomic>
+#include <csignal>
+#include <iostream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 
+#include "http_server.h"
+#include "log.h"
 #include "render.h"
+#include "secret_file.h"
 #include "sender.h"
 
 namespace {
 
-std::mutex log_mu;
-
-std::string Quote(const std::string& v) {
-  if (!v.empty() && v.find_first_of(" \"=\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out + "\"";
-}
-
-void Log(const char* level, const std::string& msg, const std::map<std::string, std::string>& kv = {}) {
-  char ts[32];
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::ostringstream line;
-  line << "ts=" << ts << " level=" << level << " msg=" << Quote(msg);
-  for (const auto& [k, v] : kv) line << " " << k << "=" << Quote(v);
-  std::lock_guard<std::mutex> lock(log_mu);
-  std::cerr << line.str() << std::endl;
-}
-
 struct Counters {
   std::mutex mu;
   std::map<std::string, unsigned long> notifications;  // result -> count
-  std::atomic<int> xmpp_up{-1};                      // last delivery attempt: 1 ok, 0 failed, -1 none
+  std::atomic<int> xmpp_up{-1};                        // last delivery attempt: 1 ok, 0 failed, -1 none
   void Add(const std::string& result) {
     std::lock_guard<std::mutex> lock(mu);
     ++notifications[result];
@@ -72,56 +46,120 @@ struct Counters {
   }
 };
 
-httplib::Server* g_server = nullptr;
-void OnSignal(int) {
-  if (g_server) g_server->stop();
+xw::HttpResponse Json(int status, std::string body) {
+  return xw::HttpResponse{status, "application/json", std::move(body)};
 }
+
+struct Relay {
+  relay::XmppSender& sender;
+  const relay::FallbackOptions& fallback;
+  std::size_t max_alerts;
+  Counters& counters;
+
+  xw::HttpResponse Alert(const xw::HttpRequest& req) {
+    relay::Notification n;
+    try {
+      n = relay::ParseWebhook(req.body);
+    } catch (const std::invalid_argument& e) {
+      counters.Add("invalid");
+      xw::log::Warn("rejected request", {{"err", e.what()}, {"remote", req.remote}});
+      return xw::HttpResponse{400, "text/plain; charset=utf-8", std::string("bad request: ") + e.what() + "\n"};
+    }
+    const std::string text = relay::RenderText(n, max_alerts);
+    const std::string title = relay::RenderTitle(n);
+    const relay::Delivery d = sender.Send(text);
+    counters.xmpp_up = d.ok ? 1 : 0;
+    if (d.ok) {
+      counters.Add("xmpp");
+      xw::log::Info("delivered over XMPP",
+                    {{"title", title}, {"recipients", std::to_string(sender.options().recipients.size())}});
+      return Json(200, "{\"delivered\":\"xmpp\"}\n");
+    }
+    xw::log::Warn("XMPP delivery failed", {{"title", title}, {"outcome", d.outcome}, {"err", d.detail}});
+    const relay::Delivery f = relay::SendFallback(fallback, text, d.outcome + ": " + d.detail);
+    if (f.ok) {
+      counters.Add("fallback");
+      xw::log::Info("delivered to the fallback", {{"title", title}, {"via", f.detail}});
+      return Json(200, "{\"delivered\":\"fallback\",\"xmpp_outcome\":\"" + d.outcome + "\"}\n");
+    }
+    counters.Add("failed");
+    xw::log::Error("notification not delivered", {{"title", title}, {"xmpp", d.outcome}, {"fallback", f.detail}});
+    // 5xx: Alertmanager retries. Outcomes only: the details name hosts and files.
+    return xw::HttpResponse{503, "text/plain; charset=utf-8",
+                            "not delivered: xmpp " + d.outcome + "; fallback " + f.outcome + "\n"};
+  }
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Blocked before any thread starts, so every thread inherits the mask and the signals are
+  // taken only by sigwait() below: a SIGTERM can never interrupt a delivery half-way.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
   CLI::App app{"Alertmanager webhook -> XMPP messages to on-call, with a fallback when the chat service is down"};
   std::string listen = "127.0.0.1:9099";
+  std::string web_config_file, url_file, old_url, log_level = "info";
   relay::XmppOptions xmpp;
   relay::FallbackOptions fallback;
   int timeout_ms = 5000;
   std::size_t max_alerts = 20;
-  app.add_option("--web.listen-address", listen, "host:port for POST /alert, /metrics, /-/healthy")->capture_default_str();
+  app.add_option("--web.listen-address", listen, "host:port for POST /alert, /metrics, /-/healthy")
+      ->capture_default_str();
+  app.add_option("--web.config.file", web_config_file,
+                 "exporter-toolkit web config (TLS, basic auth, headers); re-read on SIGHUP");
   app.add_option("--xmpp.target", xmpp.target, "host:port to connect to (the load balancer)")->capture_default_str();
-  app.add_option("--xmpp.domain", xmpp.domain, "XMPP domain (stream 'to', SNI, certificate name)")->capture_default_str();
+  app.add_option("--xmpp.domain", xmpp.domain, "XMPP domain (stream 'to', SNI, certificate name)")
+      ->capture_default_str();
   app.add_option("--xmpp.user", xmpp.user, "local part of the relay's own account")->capture_default_str();
   app.add_option("--xmpp.password-file", xmpp.password_file, "file holding the relay account's password")->required();
   app.add_option("--xmpp.ca-file", xmpp.ca_file, "CA certificate to verify the server with (default: system store)");
   app.add_flag("--xmpp.insecure-skip-verify", xmpp.insecure, "do not verify the server certificate");
   app.add_option("--xmpp.to", xmpp.recipients, "bare JID to deliver to (repeat for several)")->required();
-  app.add_option("--fallback.url", fallback.url, "Slack-compatible webhook URL used when XMPP delivery fails");
+  app.add_option("--fallback.url-file", url_file,
+                 "file (mode 0600) holding the Slack-compatible webhook URL used when XMPP delivery fails");
+  // Gone: a URL on the command line is readable by every local user. Kept as a hidden option
+  // so using it gives a clear message instead of CLI11's "unexpected argument" (which would
+  // print the URL).
+  auto* old_url_opt = app.add_option("--fallback.url", old_url)->group("");
+  app.add_option("--fallback.ca-file", fallback.ca_file,
+                 "CA certificate for an https fallback URL (default: system store)");
   app.add_option("--fallback.file", fallback.file, "file to append notifications to when XMPP delivery fails");
   app.add_option("--timeout-ms", timeout_ms, "deadline of one XMPP delivery (login + send + confirm)")
-      ->capture_default_str()->check(CLI::Range(100, 60000));
+      ->capture_default_str()
+      ->check(CLI::Range(100, 60000));
   app.add_option("--max-alerts", max_alerts, "alerts written out per message (the rest are counted)")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--log.level", log_level, "debug, info, warn or error")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (old_url_opt->count() > 0) {
+    std::cerr << "--fallback.url is no longer accepted: the webhook URL is a secret. Write it to a file readable "
+                 "only by the relay (chmod 600) and pass --fallback.url-file FILE.\n";
+    return 1;
+  }
   xmpp.timeout = std::chrono::milliseconds(timeout_ms);
   fallback.timeout = xmpp.timeout;
 
-  std::size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    std::cerr << "--web.listen-address: expected host:port, got '" << listen << "'\n";
-    return 1;
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  int port = 0;
+  xw::HttpServerOptions http;
   try {
-    port = std::stoi(listen.substr(colon + 1));
-  } catch (const std::exception&) {
-    port = -1;
-  }
-  if (port <= 0 || port > 65535) {
-    std::cerr << "--web.listen-address: bad port in '" << listen << "'\n";
+    xw::log::SetLevel(xw::log::ParseLevel(log_level));
+    http.address = xw::ParseListenAddress(listen);
+    http.web = xw::LoadWebConfig(web_config_file);
+    if (!url_file.empty()) {
+      fallback.url = xw::ReadSecretFile(url_file, xw::SecretFileMode::kOwnerOnly);
+      if (fallback.url.rfind("http://", 0) != 0 && fallback.url.rfind("https://", 0) != 0) {
+        throw xw::ConfigError("--fallback.url-file " + url_file + ": not an http:// or https:// URL");
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
     return 1;
   }
-
   std::unique_ptr<relay::XmppSender> sender;
   try {
     sender = std::make_unique<relay::XmppSender>(xmpp);
@@ -129,64 +167,45 @@ int main(int argc, char** argv) {
     std::cerr << "xmpp: " << e.what() << "\n";
     return 1;
   }
+
   Counters counters;
-  httplib::Server server;
-  server.set_payload_max_length(4 << 20);
-  server.set_read_timeout(5, 0);
-  server.set_write_timeout(5, 0);
-
-  server.Post("/alert", [&](const httplib::Request& req, httplib::Response& res) {
-    relay::Notification n;
-    try {
-      n = relay::ParseWebhook(req.body);
-    } catch (const std::invalid_argument& e) {
-      counters.Add("invalid");
-      Log("warn", "rejected request", {{"error", e.what()}, {"remote", req.remote_addr}});
-      res.status = 400;
-      res.set_content(std::string("bad request: ") + e.what() + "\n", "text/plain");
-      return;
-    }
-    std::string text = relay::RenderText(n, max_alerts);
-    std::string title = relay::RenderTitle(n);
-    relay::Delivery d = sender->Send(text);
-    counters.xmpp_up = d.ok ? 1 : 0;
-    if (d.ok) {
-      counters.Add("xmpp");
-      Log("info", "delivered over XMPP", {{"title", title}, {"recipients", std::to_string(xmpp.recipients.size())}});
-      res.set_content("{\"delivered\":\"xmpp\"}\n", "application/json");
-      return;
-    }
-    Log("warn", "XMPP delivery failed", {{"title", title}, {"outcome", d.outcome}, {"error", d.detail}});
-    relay::Delivery f = relay::SendFallback(fallback, text, d.outcome + ": " + d.detail);
-    if (f.ok) {
-      counters.Add("fallback");
-      Log("info", "delivered to the fallback", {{"title", title}, {"via", f.detail}});
-      res.set_content("{\"delivered\":\"fallback\",\"xmpp_outcome\":\"" + d.outcome + "\"}\n", "application/json");
-      return;
-    }
-    counters.Add("failed");
-    Log("error", "notification not delivered", {{"title", title}, {"xmpp", d.outcome}, {"fallback", f.detail}});
-    // 5xx: Alertmanager retries the notification.
-    res.status = 503;
-    res.set_content("not delivered: xmpp " + d.outcome + "; fallback " + f.outcome + " " + f.detail + "\n",
-                    "text/plain");
+  Relay relay{*sender, fallback, max_alerts, counters};
+  // Deliveries block (an XMPP login, a webhook POST): on the pool. Two workers: one delivery
+  // runs at a time (XmppSender serialises), the other thread lets a second notification wait
+  // without holding the I/O thread.
+  http.blocking_workers = 2;
+  xw::HttpServer server(http);
+  server.Handle("/alert", {.method = xw::HttpMethod::kPost, .body_limit = 4 << 20, .blocking = true},
+                [&](const xw::HttpRequest& req) { return relay.Alert(req); });
+  server.Handle("/metrics", [&](const xw::HttpRequest&) {
+    return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", counters.Render()};
   });
-  server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(counters.Render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  server.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) { res.set_content("OK\n", "text/plain"); });
-
-  if (!server.bind_to_port(host, port)) {
-    std::cerr << "cannot listen on " << listen << " (address in use or not local?)\n";
+  server.Handle("/-/healthy", [](const xw::HttpRequest&) { return xw::HttpResponse{200, "text/plain", "OK\n"}; });
+  try {
+    server.Start();
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
     return 1;
   }
-  g_server = &server;
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGPIPE, SIG_IGN);
-  Log("info", "listening", {{"address", listen}, {"xmpp_target", xmpp.target}, {"fallback_url", fallback.url},
-                           {"fallback_file", fallback.file}});
-  server.listen_after_bind();
-  Log("info", "stopped");
+  xw::log::Info("relay ready", {{"address", listen},
+                                {"xmpp_target", xmpp.target},
+                                {"fallback_url", fallback.url.empty() ? "none" : "configured"},
+                                {"fallback_file", fallback.file.empty() ? "none" : fallback.file}});
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig != SIGHUP) break;
+    if (web_config_file.empty()) {
+      xw::log::Info("SIGHUP: no --web.config.file to reload");
+      continue;
+    }
+    try {
+      server.ReloadWebConfig(web_config_file);
+    } catch (const std::exception& e) {
+      xw::log::Error("web config reload failed, keeping the previous one", {{"err", e.what()}});
+    }
+  }
+  server.Stop();
+  xw::log::Info("stopped");
   return 0;
 }

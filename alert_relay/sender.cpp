@@ -3,32 +3,22 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 #include <cstring>
-#include <fstream>
+#include <ctime>
 #include <sstream>
 #include <stdexcept>
 
+#include "secret_file.h"
+#include "webhook_client.h"
 #include "xmpp/outcome.h"
 #include "xmpp/xmpp_client.h"
 
 namespace relay {
 namespace {
-
-std::string ReadPassword(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw xp::ProbeError(xp::Outcome::kConfigError, "cannot read password file " + path);
-  std::string line;
-  std::getline(f, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-  if (line.empty()) throw xp::ProbeError(xp::Outcome::kConfigError, "password file " + path + " is empty");
-  return line;
-}
 
 std::string Timestamp() {
   char buf[32];
@@ -68,7 +58,11 @@ Delivery XmppSender::Send(const std::string& text) {
     cfg.target = options_.target;
     cfg.domain = options_.domain;
     cfg.user = options_.user;
-    cfg.password = ReadPassword(options_.password_file);
+    try {
+      cfg.password = xw::ReadSecretFile(options_.password_file);
+    } catch (const xw::ConfigError& e) {
+      throw xp::ProbeError(xp::Outcome::kConfigError, e.what());
+    }
     cfg.resource = "alert-relay";
     cfg.tls = tls_;
     xp::XmppClient client(cfg);
@@ -98,44 +92,24 @@ Delivery SendFallback(const FallbackOptions& o, const std::string& text, const s
   std::vector<std::string> done, failed;
   std::string full = "[alert relay fallback: XMPP delivery failed: " + reason + "]\n" + text;
   if (!o.url.empty()) {
-    try {
-      // scheme://host[:port][/path]
-      std::size_t host_start = o.url.find("://");
-      if (host_start == std::string::npos) throw std::invalid_argument("not an http(s) URL");
-      std::size_t path_start = o.url.find('/', host_start + 3);
-      std::string origin = o.url.substr(0, path_start);
-      std::string path = path_start == std::string::npos ? "/" : o.url.substr(path_start);
-      httplib::Client cli(origin);
-      auto secs = std::max<long>(1, std::chrono::duration_cast<std::chrono::seconds>(o.timeout).count());
-      cli.set_connection_timeout(secs, 0);
-      cli.set_read_timeout(secs, 0);
-      cli.set_write_timeout(secs, 0);
-      nlohmann::json body = {{"text", full}, {"username", "xmppwatch-alert-relay"}};
-      auto res = cli.Post(path, body.dump(), "application/json");
-      if (res && res->status / 100 == 2) {
-        done.push_back("url");
-      } else {
-        failed.push_back("url " + o.url + ": " +
-                         (res ? "HTTP " + std::to_string(res->status) : httplib::to_string(res.error())));
-      }
-    } catch (const std::exception& e) {
-      failed.push_back("url " + o.url + ": " + e.what());
-    }
+    const nlohmann::json body = {{"text", full}, {"username", "xmppwatch-alert-relay"}};
+    const xw::WebhookResult r = xw::PostWebhook(o.url, body.dump(), o.timeout, o.ca_file);
+    (r.ok ? done : failed).push_back("url " + r.outcome);
   }
   if (!o.file.empty()) {
-    int fd = ::open(o.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int fd = ::open(o.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     std::string entry = Timestamp() + " " + full + "\n";
     if (fd >= 0 && ::write(fd, entry.data(), entry.size()) == static_cast<ssize_t>(entry.size())) {
-      done.push_back("file");
+      done.push_back("file ok");
     } else {
-      failed.push_back("file " + o.file + ": " + std::strerror(errno));
+      failed.push_back(std::string("file failed: ") + std::strerror(errno));
     }
     if (fd >= 0) ::close(fd);
   }
   d.ok = !done.empty();
   std::ostringstream detail;
   for (const auto& s : done) detail << (detail.tellp() ? ", " : "") << s;
-  for (const auto& s : failed) detail << (detail.tellp() ? "; " : "") << "failed " << s;
+  for (const auto& s : failed) detail << (detail.tellp() ? "; " : "") << s;
   d.outcome = d.ok ? "ok" : (done.empty() && failed.empty() ? "not_configured" : "failed");
   d.detail = detail.str();
   return d;

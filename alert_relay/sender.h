@@ -1,4 +1,4 @@
-// Delivery of a rendered alert: as XMPP messages through the chat service itself (the probe's
+// Delivery of a rendered alert: as XMPP messages through the chat service itself (the xmpp/
 // client library), or, when that fails, to a fallback (a Slack-compatible webhook and/or a
 // file) so an outage of the chat service never silences its own alerts.
 #pragma once
@@ -28,8 +28,8 @@ struct XmppOptions {
 
 struct Delivery {
   bool ok = false;
-  std::string outcome;  // "ok" or the probe client's outcome name (connect_refused, auth_failed, ...)
-  std::string detail;
+  std::string outcome;  // "ok" or the XMPP client's outcome name (connect_refused, auth_failed, ...)
+  std::string detail;   // for the log only: may name hosts and files, never secrets
 };
 
 class XmppSender {
@@ -50,12 +50,17 @@ class XmppSender {
 };
 
 struct FallbackOptions {
-  std::string url;   // POST {"text": ...} (Slack/Mattermost incoming-webhook format)
-  std::string file;  // append the text
+  // POST {"text": ...} (Slack/Mattermost incoming-webhook format). A secret (it holds the
+  // hook's token): read from --fallback.url-file, never logged, never in an answer.
+  std::string url;
+  std::string file;     // append the text
+  std::string ca_file;  // for an https URL; empty: the system store
   std::chrono::milliseconds timeout{5000};
 };
 
-// Delivers to every configured fallback; ok when at least one took it.
+// Delivers to every configured fallback; ok when at least one took it. outcome and detail
+// name what happened ("url ok", "url http_404", "file failed: Permission denied"), never the
+// URL itself.
 Delivery SendFallback(const FallbackOptions& options, const std::string& text, const std::string& reason);
 
 }  // namespace relay

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "http_server_internal.h"
@@ -178,6 +179,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void ReadHeader() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
+    // Beast's default (1 MiB) would refuse a larger Content-Length while parsing the header,
+    // before the route, with its own limit, is known: Dispatch() applies the route's.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     Lowest().expires_after(shared_->options.read_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -186,6 +190,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void OnHeader(beast::error_code ec) {
     if (ec == http::error::header_limit) return Refuse(431, "Request Header Fields Too Large\n");
+    if (ec == http::error::body_limit) return Refuse(413, "Payload Too Large\n");
     if (ec && ec.category() == http::make_error_code(http::error::header_limit).category())
       return Refuse(400, "Bad Request\n");
     if (ec) return Close();  // deadline, end of stream, reset

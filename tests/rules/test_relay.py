@@ -6,14 +6,18 @@
 2. with the chat service unreachable, it goes to the fallback webhook (a receiver this test
    runs) and the relay answers 200 "fallback";
 3. with the fallback down too, the relay answers 503 so Alertmanager retries;
-4. bad input is refused with 400 and the relay keeps serving.
-The relay binary is $XMPPWATCH_ALERT_RELAY (set by ctest)."""
+4. bad input is refused with 400 and the relay keeps serving;
+5. the hostile checks of relay/test_relay_hostile.py (no stack needed: secret fallback URL
+   never logged or answered, gzip bodies refused, web config and SIGHUP, SIGTERM exit 0).
+The relay binary is $XMPPWATCH_ALERT_RELAY (set by ctest). The fallback URL is passed as a
+file (--fallback.url-file, mode 0600), as the relay requires."""
 import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -39,6 +43,19 @@ def free_port():
     return p
 
 
+def url_file(url):
+    """The fallback URL is a secret: the relay only takes it from a file only its user reads."""
+    fd, path = tempfile.mkstemp(prefix="relay-url-", dir=livelib.RUN_DIR)
+    with os.fdopen(fd, "w") as f:
+        f.write(url + "\n")
+    os.chmod(path, 0o600)
+    URL_FILES.append(path)
+    return path
+
+
+URL_FILES = []  # removed when main() ends
+
+
 def ensure_account(user):
     if not os.path.exists(os.path.join(livelib.RUN_DIR, "secrets", f"xmpp-{user}.password")):
         livelib.stack("user", "add", user)
@@ -51,6 +68,7 @@ class Relay:
         self.log = open(os.path.join(livelib.RUN_DIR, f"relay-test-{self.port}.log"), "w")
         self.proc = subprocess.Popen(
             [RELAY, f"--web.listen-address=127.0.0.1:{self.port}",
+             "--xmpp.domain=xmpp.test", "--xmpp.user=alerts",
              f"--xmpp.password-file={livelib.RUN_DIR}/secrets/xmpp-alerts.password",
              f"--xmpp.ca-file={livelib.RUN_DIR}/tls/xmpp.test.crt", "--xmpp.to=oncall@xmpp.test", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
@@ -130,8 +148,8 @@ def main():
     rport = free_port()
     rcv = Receiver(port=rport)
     dead = free_port()
-    relay = Relay(f"--xmpp.target=127.0.0.1:{dead}", f"--fallback.url=http://127.0.0.1:{rport}/fallback",
-                  "--timeout-ms=2000")
+    relay = Relay(f"--xmpp.target=127.0.0.1:{dead}",
+                  f"--fallback.url-file={url_file(f'http://127.0.0.1:{rport}/fallback')}", "--timeout-ms=2000")
     try:
         status, text = relay.post(body)
         check("XMPP down: delivered to the fallback", status == 200 and '"fallback"' in text, f"{status} {text}")
@@ -144,8 +162,8 @@ def main():
         rcv.stop()
 
     # Fallback down too: 503, so Alertmanager retries.
-    relay = Relay(f"--xmpp.target=127.0.0.1:{dead}", f"--fallback.url=http://127.0.0.1:{free_port()}/fallback",
-                  "--timeout-ms=1000")
+    relay = Relay(f"--xmpp.target=127.0.0.1:{dead}",
+                  f"--fallback.url-file={url_file(f'http://127.0.0.1:{free_port()}/fallback')}", "--timeout-ms=1000")
     try:
         status, text = relay.post(body)
         check("XMPP and fallback down: 503", status == 503, f"{status} {text}")
@@ -155,9 +173,19 @@ def main():
     finally:
         relay.stop()
 
+    hostile = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay",
+                                                           "test_relay_hostile.py")], env={**os.environ,
+                                                                                           "XMPPWATCH_ALERT_RELAY": RELAY})
+    check("hostile checks (relay/test_relay_hostile.py)", hostile.returncode == 0, str(hostile.returncode))
+
     print(f"{len(checks) - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    finally:
+        for p in URL_FILES:
+            os.unlink(p)
+    sys.exit(code)

@@ -50,41 +50,58 @@ const std::string& GzipBomb() {
 TEST(HttpServerHostile, GzipBodyIsRefusedUninflated) {
   HttpServer s(Local());
   std::atomic<int> calls{0};
-  s.Handle("/alert", {.method = HttpMethod::kPost, .body_limit = 4 << 20, .blocking = false},
-           [&](const HttpRequest&) {
-             ++calls;
-             return HttpResponse{200, "text/plain", "ok\n"};
-           });
+  s.Handle("/alert", {.method = HttpMethod::kPost, .body_limit = 4 << 20, .blocking = false}, [&](const HttpRequest&) {
+    ++calls;
+    return HttpResponse{200, "text/plain", "ok\n"};
+  });
   s.Start();
   const std::string& bomb = GzipBomb();
   ASSERT_GT(bomb.size(), 100u * 1024);
   ASSERT_LT(bomb.size(), 400u * 1024);
   const long before = xw::testing::RssKiB();
-  const std::string res = Exchange(s.port(), "POST /alert HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                             "Content-Encoding: gzip\r\nContent-Length: " +
-                                                 std::to_string(bomb.size()) + "\r\nConnection: close\r\n\r\n" + bomb);
+  const std::string res = Exchange(s.port(),
+                                   "POST /alert HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                   "Content-Encoding: gzip\r\nContent-Length: " +
+                                       std::to_string(bomb.size()) + "\r\nConnection: close\r\n\r\n" + bomb);
   const long after = xw::testing::RssKiB();
   std::printf("[ figure ] gzip bomb (%zu bytes): RSS %ld KiB -> %ld KiB\n", bomb.size(), before, after);
   EXPECT_EQ(StatusOf(res), 415) << res.substr(0, 200);
   EXPECT_EQ(calls.load(), 0);
   EXPECT_LT(after - before, 32 * 1024) << "the server grew by more than 32 MiB";
   // The same body without Content-Encoding (it is just bytes) is taken.
-  const std::string ok = Exchange(s.port(), "POST /alert HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
-                                            "Connection: close\r\n\r\n{}");
+  const std::string ok = Exchange(s.port(),
+                                  "POST /alert HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                                  "Connection: close\r\n\r\n{}");
   EXPECT_EQ(StatusOf(ok), 200) << ok;
 }
 
 TEST(HttpServerHostile, BodyLimitsAndMethods) {
   HttpServer s(Local());
   AddMetrics(s);
-  s.Handle("/alert", {.method = HttpMethod::kPost, .body_limit = 1024, .blocking = false},
-           [](const HttpRequest& r) { return HttpResponse{200, "text/plain", "got " + std::to_string(r.body.size())}; });
+  s.Handle("/alert", {.method = HttpMethod::kPost, .body_limit = 1024, .blocking = false}, [](const HttpRequest& r) {
+    return HttpResponse{200, "text/plain", "got " + std::to_string(r.body.size())};
+  });
   s.Start();
   const std::string big(2048, 'x');
   EXPECT_EQ(StatusOf(Exchange(s.port(), "POST /alert HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n" + big)), 413);
   // Chunked, so the limit is only known while reading.
   EXPECT_EQ(StatusOf(Exchange(s.port(), "POST /alert HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
                                             big + "\r\n0\r\n\r\n")),
+            413);
+  // Over Beast's default body limit (1 MiB) but under the route's: taken, not a 400.
+  HttpServer big_route(Local());
+  big_route.Handle("/alert", {.method = HttpMethod::kPost, .body_limit = 4 << 20, .blocking = false},
+                   [](const HttpRequest& r) {
+                     return HttpResponse{200, "text/plain", std::to_string(r.body.size())};
+                   });
+  big_route.Start();
+  const std::string two_mib(2 << 20, 'x');
+  const std::string taken = Exchange(
+      big_route.port(), "POST /alert HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(two_mib.size()) +
+                            "\r\nConnection: close\r\n\r\n" + two_mib);
+  EXPECT_EQ(StatusOf(taken), 200) << taken.substr(0, 200);
+  EXPECT_NE(taken.find("2097152"), std::string::npos);
+  EXPECT_EQ(StatusOf(Exchange(big_route.port(), "POST /alert HTTP/1.1\r\nHost: x\r\nContent-Length: 5242880\r\n\r\n")),
             413);
   const std::string wrong = Exchange(s.port(), Get("/alert"));
   EXPECT_EQ(StatusOf(wrong), 405);
@@ -155,6 +172,31 @@ TEST(HttpServerHostile, SlowlorisDoesNotStarveAScrape) {
   EXPECT_EQ(closed, kSlow) << "slow connections still open 10 s after a 2 s header deadline";
 }
 
+// A body dribbled a byte at a time is cut off at the body deadline, not kept forever.
+TEST(HttpServerHostile, SlowBodyIsCutOff) {
+  auto opts = Local();
+  opts.body_timeout = 1s;
+  HttpServer s(opts);
+  s.Handle("/alert", {.method = HttpMethod::kPost, .body_limit = 1024, .blocking = false}, [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", "ok\n"};
+  });
+  s.Start();
+  const int fd = Connect(s.port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "POST /alert HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+  bool closed = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!closed && std::chrono::steady_clock::now() - t0 < 10s) {
+    ::send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    std::this_thread::sleep_for(100ms);
+    char c;
+    const ssize_t n = ::recv(fd, &c, 1, MSG_DONTWAIT);
+    closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed) << "a 1 s body deadline did not close a dribbling client within 10 s";
+}
+
 TEST(HttpServerHostile, ConnectionCap) {
   auto opts = Local();
   opts.max_connections = 4;
@@ -208,9 +250,8 @@ TEST(HttpServerHostile, BlockingRouteDoesNotBlockOthers) {
 
 TEST(HttpServerHostile, ExceptionTextStaysInTheLog) {
   HttpServer s(Local());
-  s.Handle("/boom", [](const HttpRequest&) -> HttpResponse {
-    throw std::runtime_error("cannot open /etc/secret-token-file");
-  });
+  s.Handle("/boom",
+           [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("cannot open /etc/secret-token-file"); });
   s.Start();
   const std::string res = Exchange(s.port(), Get("/boom"));
   EXPECT_EQ(StatusOf(res), 500);

@@ -41,7 +41,8 @@ TEST_F(WebConfigTest, EmptyPathMeansPlainHttp) {
 
 TEST_F(WebConfigTest, ToolkitFormatLoads) {
   const auto cfg = LoadWebConfig(Write(std::string("tls_server_config:\n  cert_file: c.pem\n  key_file: /abs/k.pem\n"
-                                                   "  min_version: TLS13\nbasic_auth_users:\n  prom: ") + kHash + "\n"));
+                                                   "  min_version: TLS13\nbasic_auth_users:\n  prom: ") +
+                                       kHash + "\n"));
   EXPECT_TRUE(cfg.tls_enabled);
   EXPECT_EQ(cfg.tls.cert_file, (dir_ / "c.pem").string());  // relative to the config file
   EXPECT_EQ(cfg.tls.key_file, "/abs/k.pem");
@@ -64,6 +65,49 @@ TEST_F(WebConfigTest, ErrorsNameTheProblem) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/web.yml"), std::string::npos);
   }
+}
+
+// Fails closed: every inconsistency is an error naming it, never plain HTTP or open access.
+TEST_F(WebConfigTest, InconsistenciesAreRefused) {
+  auto has = [&](const std::string& yaml, const std::string& want) {
+    const std::string err = ErrorOf(yaml);
+    EXPECT_NE(err.find(want), std::string::npos) << "config:\n" << yaml << "error: '" << err << "'";
+  };
+  // client auth without a certificate used to mean plain HTTP
+  has("tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n",
+      "needs both cert_file and key_file");
+  has("tls_server_config:\n  cert_file: c\n  key_file: k\n  client_auth_type: RequireAndVerifyClientCert\n",
+      "needs client_ca_file");
+  has("tls_server_config:\n  cert_file: c\n  key_file: k\n  client_auth_type: VerifyClientCertIfGiven\n",
+      "needs client_ca_file");
+  has("tls_server_config:\n  cert_file: c\n  key_file: k\n  client_ca_file: ca.pem\n", "NoClientCert");
+  has("tls_server_config:\n  key_file: k\n", "needs both cert_file and key_file");
+  has("tls_server_config:\n  cert_file: c\n  key_file: k\n  client_auth_type: Sometimes\n", "'Sometimes' is unknown");
+  has("tls_server_config:\n  cert_file: c\n  key_file: k\n  min_version: TLS13\n  max_version: TLS12\n",
+      "above max_version");
+  has("tls_server_config:\n  cert_file: c\n  key_file: k\n  max_version: TLS14\n", "'TLS14' is unknown");
+  // looks like bcrypt, is not: bad cost, bad alphabet, wrong length
+  has(std::string("basic_auth_users:\n  prom: $2b$99$") + std::string(53, 'a') + "\n", "not a bcrypt hash");
+  has(std::string("basic_auth_users:\n  prom: $2b$10$") + std::string(52, 'a') + "!\n", "not a bcrypt hash");
+  has("basic_auth_users:\n  prom: $2b$10$short\n", "basic_auth_users.prom is not a bcrypt hash");
+  has("http_server_config:\n  headers:\n    Content-Type: text/html\n", "'Content-Type' can not be configured");
+  has("http_server_config:\n  headers:\n    Set-Cookie: a=b\n", "'Set-Cookie' can not be configured");
+  has("http_server_config:\n  headers:\n    X-Frame-Options: allowall\n",
+      "invalid value 'allowall' for X-Frame-Options");
+  has("http_server_config:\n  http2: maybe\n", "http2 must be true or false");
+  has("http_server_config:\n  gzip: true\n", "unknown key 'gzip'");
+}
+
+TEST_F(WebConfigTest, HeadersAndHttp2) {
+  const auto cfg =
+      LoadWebConfig(Write("http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: deny\n"
+                          "    Strict-Transport-Security: max-age=31536000\n    X-Content-Type-Options: nosniff\n"));
+  EXPECT_FALSE(cfg.http2);
+  EXPECT_EQ(cfg.headers.at("X-Frame-Options"), "deny");
+  EXPECT_EQ(cfg.headers.at("Strict-Transport-Security"), "max-age=31536000");
+  EXPECT_EQ(cfg.headers.size(), 3u);
+  // An empty tls_server_config is no TLS, as in the toolkit.
+  EXPECT_FALSE(LoadWebConfig(Write("tls_server_config: {}\n")).tls_enabled);
 }
 
 }  // namespace
