@@ -207,8 +207,8 @@ std::string RenderText(const Notification& n, std::size_t max_alerts) {
   if (written > max_alerts) out += "\n... and " + std::to_string(written - max_alerts) + " more\n";
   std::string alertname = Get(n.common_labels, "alertname");
   if (firing && !n.external_url.empty() && !alertname.empty()) {
-    out += "Silence: " + n.external_url + "/#/silences/new?filter=" + UrlQuery("{alertname=\"" + alertname + "\"}") +
-           "\n";
+    out +=
+        "Silence: " + n.external_url + "/#/silences/new?filter=" + UrlQuery("{alertname=\"" + alertname + "\"}") + "\n";
   }
   return out;
 }

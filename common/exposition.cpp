@@ -32,7 +32,7 @@ std::string FamilyOf(const std::string& sample, const std::map<std::string, std:
   for (const char* suffix : {"_bucket", "_sum", "_count"}) {
     const std::string_view sv(suffix);
     if (sample.size() > sv.size() && sample.ends_with(sv)) {
-      const std::string base = sample.substr(0, sample.size() - sv.size());
+      std::string base = sample.substr(0, sample.size() - sv.size());
       auto it = types.find(base);
       if (it != types.end() && (it->second == "histogram" || it->second == "summary")) return base;
     }
@@ -42,14 +42,18 @@ std::string FamilyOf(const std::string& sample, const std::map<std::string, std:
 
 }  // namespace
 
-bool IsValidMetricName(std::string_view name) { return ValidName(name, true); }
-bool IsValidLabelName(std::string_view name) { return ValidName(name, false); }
+bool IsValidMetricName(std::string_view name) {
+  return ValidName(name, true);
+}
+bool IsValidLabelName(std::string_view name) {
+  return ValidName(name, false);
+}
 
 std::vector<ParsedFamily> ParseExposition(std::string_view text) {
   std::vector<ParsedFamily> families;
-  std::map<std::string, std::size_t> index;   // family name -> position
-  std::map<std::string, std::string> types;   // declared TYPEs
-  std::set<std::string> with_samples;         // families that already have samples
+  std::map<std::string, std::size_t> index;  // family name -> position
+  std::map<std::string, std::string> types;  // declared TYPEs
+  std::set<std::string> with_samples;        // families that already have samples
   std::set<std::string> series_seen;
   std::set<std::string> with_help;
   auto family = [&](const std::string& name) -> ParsedFamily& {
@@ -113,7 +117,8 @@ std::vector<ParsedFamily> ParseExposition(std::string_view text) {
         const std::size_t ns = i;
         while (i < line.size() && line[i] != '=') ++i;
         const std::string lname(Trim(line.substr(ns, i - ns)));
-        if (i >= line.size() || !IsValidLabelName(lname)) throw ParseError(where + ": invalid label name '" + lname + "'");
+        if (i >= line.size() || !IsValidLabelName(lname))
+          throw ParseError(where + ": invalid label name '" + lname + "'");
         ++i;
         if (i >= line.size() || line[i] != '"') throw ParseError(where + ": label value must be quoted");
         ++i;

@@ -52,7 +52,7 @@ class KeptFile {
   Printed printed_;
   UniqueFd fd_;
   bool fd_in_one_piece_ = false;  // the kept descriptor's file is read as kInOnePiece
-  std::size_t last_size_ = 0;  // a buffer of this size usually takes the file in one read
+  std::size_t last_size_ = 0;     // a buffer of this size usually takes the file in one read
 };
 
 }  // namespace xw

@@ -6,11 +6,14 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "text_format.h"
+
 namespace xw::log {
 namespace {
 
-// The one piece of process-wide state: the threshold, set once from a flag.
+// The process-wide state: threshold and format, each set once from a flag.
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+std::atomic<bool> g_json{false};
 
 const char* Name(Level level) {
   switch (level) {
@@ -74,7 +77,34 @@ void AppendValue(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
+// A JSON string: control bytes as \u00XX, and invalid UTF-8 repaired (U+FFFD) so one bad byte
+// from a peer cannot make the line unparseable.
+void AppendJsonString(std::string& out, std::string_view v) {
+  out.push_back('"');
+  for (char c : ToValidUtf8(v)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out.append("\\u00").push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
 }  // namespace
+
+void SetFormat(std::string_view format) {
+  if (format != "logfmt" && format != "json") {
+    throw std::invalid_argument("unknown log format '" + std::string(format) + "' (expected logfmt or json)");
+  }
+  g_json.store(format == "json");
+}
 
 Level ParseLevel(std::string_view name) {
   if (name == "debug") return Level::kDebug;
@@ -101,15 +131,27 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
   char ts[64];
   std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  std::string line = "ts=";
-  line.append(ts).append(" level=").append(Name(level)).append(" msg=");
-  AppendValue(line, msg);
-  for (const auto& [k, v] : fields) {
-    line.push_back(' ');
-    line.append(k).push_back('=');
-    AppendValue(line, v);
+  std::string line;
+  if (g_json.load()) {
+    line.append("{\"ts\":\"").append(ts).append("\",\"level\":\"").append(Name(level)).append("\",\"msg\":");
+    AppendJsonString(line, msg);
+    for (const auto& [k, v] : fields) {
+      line.push_back(',');
+      AppendJsonString(line, k);
+      line.push_back(':');
+      AppendJsonString(line, v);
+    }
+    line.append("}\n");
+  } else {
+    line.append("ts=").append(ts).append(" level=").append(Name(level)).append(" msg=");
+    AppendValue(line, msg);
+    for (const auto& [k, v] : fields) {
+      line.push_back(' ');
+      line.append(k).push_back('=');
+      AppendValue(line, v);
+    }
+    line.push_back('\n');
   }
-  line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -71,8 +71,8 @@ void AppendEscaped(std::string& out, const std::string& s, bool quote) {
 }
 
 // name{labels[,extra="value"]} value [timestamp]
-void AppendSample(std::string& out, const std::string& name, const char* suffix,
-                  const prometheus::ClientMetric& m, const char* extra_name, double extra_value, double value) {
+void AppendSample(std::string& out, const std::string& name, const char* suffix, const prometheus::ClientMetric& m,
+                  const char* extra_name, double extra_value, double value) {
   out += name;
   out += suffix;
   if (!m.label.empty() || extra_name != nullptr) {
@@ -106,11 +106,16 @@ void AppendSample(std::string& out, const std::string& name, const char* suffix,
 
 const char* TypeName(prometheus::MetricType t) {
   switch (t) {
-    case prometheus::MetricType::Counter: return "counter";
-    case prometheus::MetricType::Gauge: return "gauge";
-    case prometheus::MetricType::Summary: return "summary";
-    case prometheus::MetricType::Histogram: return "histogram";
-    default: return "untyped";
+    case prometheus::MetricType::Counter:
+      return "counter";
+    case prometheus::MetricType::Gauge:
+      return "gauge";
+    case prometheus::MetricType::Summary:
+      return "summary";
+    case prometheus::MetricType::Histogram:
+      return "histogram";
+    default:
+      return "untyped";
   }
 }
 
@@ -152,8 +157,7 @@ std::string ToValidUtf8(std::string_view s) {
   return out;
 }
 
-void AppendTextFormat(std::string& out, const std::vector<prometheus::MetricFamily>& families,
-                      TextFormatStats* stats) {
+void AppendTextFormat(std::string& out, const std::vector<prometheus::MetricFamily>& families, TextFormatStats* stats) {
   for (const auto& f : families) {
     if (f.metric.empty()) continue;
     // Taken back if every series of the family is dropped: no HELP and TYPE without samples.
@@ -184,9 +188,15 @@ void AppendTextFormat(std::string& out, const std::vector<prometheus::MetricFami
       }
       ++written;
       switch (f.type) {
-        case prometheus::MetricType::Counter: AppendSample(out, f.name, "", m, nullptr, 0, m.counter.value); break;
-        case prometheus::MetricType::Gauge: AppendSample(out, f.name, "", m, nullptr, 0, m.gauge.value); break;
-        case prometheus::MetricType::Untyped: AppendSample(out, f.name, "", m, nullptr, 0, m.untyped.value); break;
+        case prometheus::MetricType::Counter:
+          AppendSample(out, f.name, "", m, nullptr, 0, m.counter.value);
+          break;
+        case prometheus::MetricType::Gauge:
+          AppendSample(out, f.name, "", m, nullptr, 0, m.gauge.value);
+          break;
+        case prometheus::MetricType::Untyped:
+          AppendSample(out, f.name, "", m, nullptr, 0, m.untyped.value);
+          break;
         case prometheus::MetricType::Summary:
           for (const auto& q : m.summary.quantile) AppendSample(out, f.name, "", m, "quantile", q.quantile, q.value);
           AppendSample(out, f.name, "_sum", m, nullptr, 0, m.summary.sample_sum);

@@ -119,7 +119,7 @@ WebhookResult PostWebhook(const std::string& url, const std::string& json, std::
   resolve_deadline.async_wait([&](beast::error_code ec) {
     if (!ec) resolver.cancel();
   });
-  resolver.async_resolve(u->host, u->port, [&](beast::error_code ec, tcp::resolver::results_type results) {
+  resolver.async_resolve(u->host, u->port, [&](beast::error_code ec, const tcp::resolver::results_type& results) {
     resolve_deadline.cancel();
     if (ec) {
       outcome = ec == asio::error::operation_aborted ? "timeout" : "resolve_failed";

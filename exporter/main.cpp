@@ -34,10 +34,8 @@ std::string LandingPage(const std::string& telemetry_path) {
 
 int Run(const ExporterConfig& cfg, const sigset_t& stop_signals) {
   xw::log::SetLevel(xw::log::ParseLevel(cfg.log_level));
+  xw::log::SetFormat(cfg.log_format);
   for (const auto& w : cfg.warnings) xw::log::Warn(w);
-  if (cfg.log_format == "json") {
-    xw::log::Warn("--log.format=json is not implemented yet; logging in logfmt");
-  }
   const xw::WebConfig web = xw::LoadWebConfig(cfg.web_config_file);
 
   // One thread by default: on this kind of host the collectors take tens of microseconds each

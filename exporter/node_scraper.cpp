@@ -142,7 +142,7 @@ void NodeScraper::Write(std::string& out, const std::string& source,
   invalid_utf8_[source] += stats.invalid_utf8_series;
 }
 
-void NodeScraper::AppendText(std::string& out, std::vector<Extra> extras) const {
+void NodeScraper::AppendText(std::string& out, const std::vector<Extra>& extras) const {
   std::vector<Outcome> outcomes;
   if (pool_) {
     outcomes = RunAll();

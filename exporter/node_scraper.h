@@ -35,7 +35,7 @@ class NodeScraper : public prometheus::Collectable {
   // overflow malloc's per-thread cache and send every free down its slow path).
   // Series with a label value that is not UTF-8 are left out (text_format.h) and counted in
   // xmppwatch_exporter_invalid_utf8_series_total{collector}.
-  void AppendText(std::string& out, std::vector<Extra> extras = {}) const;
+  void AppendText(std::string& out, const std::vector<Extra>& extras = {}) const;
 
  private:
   struct Outcome {

@@ -22,10 +22,12 @@ case "$mode" in
     echo "clang-tidy: ${#files[@]} files"
     log=$(mktemp)
     trap 'rm -f "$log"' EXIT
-    # run-clang-tidy prints every file's diagnostics; -warnings-as-errors makes any of them fail.
-    if ! run-clang-tidy -p "$build" -quiet -j "$(nproc)" -warnings-as-errors='*' "${files[@]/#/$PWD/}" >"$log" 2>&1; then
-      grep -E 'warning:|error:' "$log" | grep -v '^Suppressed' | sort -u | head -n 60
-      echo "clang-tidy: failed (full output above is trimmed; run it on one file with: clang-tidy -p $build FILE)"
+    # run-clang-tidy prints every file's diagnostics (its Debian 14 version has no
+    # -warnings-as-errors): any warning or error line fails the test.
+    run-clang-tidy -p "$build" -quiet -j "$(nproc)" "${files[@]/#/$PWD/}" >"$log" 2>&1 || true
+    if grep -qE '(warning|error): ' "$log"; then
+      grep -E '(warning|error): ' "$log" | sort -u | head -n 60
+      echo "clang-tidy: failed (run it on one file with: clang-tidy -p $build FILE)"
       exit 1
     fi
     echo "clang-tidy: clean"

@@ -146,7 +146,7 @@ std::string_view ScramClient::MechanismName(ScramHash hash) {
   return hash == ScramHash::kSha1 ? "SCRAM-SHA-1" : "SCRAM-SHA-256";
 }
 
-void ScramClient::SetChannelBinding(CbFlag flag, std::string type, std::string data) {
+void ScramClient::SetChannelBinding(CbFlag flag, const std::string& type, std::string data) {
   switch (flag) {
     case CbFlag::kNone:
       gs2_header_ = "n,,";

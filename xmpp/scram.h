@@ -53,7 +53,7 @@ class ScramClient {
 
   // Before ClientFirst(); the default is kNone. type: "tls-exporter" or
   // "tls-server-end-point"; data: the binding bytes of this connection.
-  void SetChannelBinding(CbFlag flag, std::string type = {}, std::string data = {});
+  void SetChannelBinding(CbFlag flag, const std::string& type = {}, std::string data = {});
   std::string ClientFirst();
   // Consumes server-first, returns client-final (with proof). Refuses an iteration count
   // above max_iterations (kProtocolError: a hostile server could burn the probe's CPU) or

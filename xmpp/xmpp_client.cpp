@@ -190,7 +190,7 @@ void XmppClient::ClearBacklog() {
   backlog_bytes_ = 0;
 }
 
-Element XmppClient::TakeHeld(std::deque<Held>::iterator it) {
+Element XmppClient::TakeHeld(const std::deque<Held>::iterator& it) {
   backlog_bytes_ -= it->bytes;
   Element e = std::move(it->element);
   backlog_.erase(it);

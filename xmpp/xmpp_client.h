@@ -144,7 +144,7 @@ class XmppClient {
     std::size_t bytes;  // Footprint() when it was held
   };
   void Hold(Element e);
-  Element TakeHeld(std::deque<Held>::iterator it);
+  Element TakeHeld(const std::deque<Held>::iterator& it);
   void ClearBacklog();
   [[noreturn]] void OverBudget(Outcome outcome, const std::string& why);
   std::optional<Element> ReadRaw(Deadline deadline);

@@ -68,8 +68,11 @@ class EjabberdAuthCollector : public Collector {
     // A line may be cut at the end of what was written so far: keep the tail for next time.
     std::string text = std::move(partial_) + chunk;
     const auto last_nl = text.rfind('\n');
-    partial_ = last_nl == std::string::npos ? std::move(text) : text.substr(last_nl + 1);
-    if (last_nl == std::string::npos) return;
+    if (last_nl == std::string::npos) {
+      partial_ = std::move(text);
+      return;
+    }
+    partial_ = text.substr(last_nl + 1);
     std::string_view done(text.data(), last_nl);
     std::size_t pos = 0;
     while ((pos = done.find(kMarker, pos)) != std::string_view::npos) {

@@ -81,17 +81,17 @@ class EjabberdMetricsCollector : public Collector {
  public:
   explicit EjabberdMetricsCollector(const CollectorContext& ctx) {
     const ListenAddress addr = ParseListenAddress(ctx.Option("collector.ejabberd_metrics.listen-address"));
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(addr.port));
-    if (inet_pton(AF_INET, addr.host.c_str(), &sa.sin_addr) != 1) {
-      throw ConfigError("--collector.ejabberd_metrics.listen-address: '" + addr.host + "' is not an IPv4 address");
+    SocketAddress sa;
+    try {
+      sa = ToSocketAddress(addr);
+    } catch (const ConfigError& e) {
+      throw ConfigError(std::string("--collector.ejabberd_metrics.listen-address: ") + e.what());
     }
-    fd_ = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    fd_ = UniqueFd(::socket(sa.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0));
     // Wake up regularly to notice shutdown without signals or a second descriptor.
     const timeval tv{0, 200 * 1000};
     if (!fd_.ok() || ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-        ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::bind(fd_.get(), sa.get(), sa.length) != 0) {
       throw ConfigError("cannot listen for mod_metrics datagrams on udp " + addr.ToString() + ": " +
                         std::strerror(errno));
     }

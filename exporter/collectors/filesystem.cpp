@@ -130,7 +130,7 @@ class StatfsWorker {
     return n;
   }
 
-  static void Loop(std::shared_ptr<State> state, std::shared_ptr<StuckSet> stuck) {
+  static void Loop(std::shared_ptr<State> state, const std::shared_ptr<StuckSet>& stuck) {
     std::unique_lock lock(state->mu);
     for (;;) {
       state->cv.wait(lock, [&] {

@@ -75,7 +75,7 @@ std::string ChipName(const fs::path& dir) {
   std::error_code ec;
   const fs::path dev = fs::canonical(dir / "device", ec);
   if (!ec) {
-    const std::string name = Clean(dev.filename().string());
+    std::string name = Clean(dev.filename().string());
     const std::string type = Clean(dev.parent_path().filename().string());
     if (!type.empty() && !name.empty()) return type + "_" + name;
     if (!name.empty()) return name;
@@ -104,7 +104,7 @@ class Families {
 
 void Element(Families& out, const std::string& type, const std::string& element, const std::string& base, double v,
              const Labels& labels) {
-  const std::string e = element;
+  const std::string& e = element;
   if (e == "fault" || e == "alarm") return out.Add(base, "Hardware sensor " + e + " status (" + type + ")", v, labels);
   if (e == "beep") return out.Add(base + "_enabled", "Hardware monitor sensor has beeping enabled", v, labels);
   if (type == "in" || type == "cpu")

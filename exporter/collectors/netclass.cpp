@@ -201,7 +201,7 @@ class NetclassCollector : public Collector {
       if (const auto text = read(kSpeed)) {
         // Virtual NICs report -1 (unknown); node_exporter 1.5 still exports it unless told not to.
         if (const auto mbps = ParseCInt(*text); mbps && (*mbps >= 0 || !ignore_invalid_speed_)) {
-          speed.Add(static_cast<double>(*mbps * 1000 * 1000 / 8), labels);
+          speed.Add(static_cast<double>(*mbps) * 125000.0, labels);  // Mb/s to bytes/s
         }
       }
     }

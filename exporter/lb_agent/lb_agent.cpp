@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "http_client.h"
+#include "listen_address.h"
 #include "log.h"
 #include "metric_family.h"
 #include "unique_fd.h"
@@ -22,38 +23,23 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 UniqueFd Listen(const ListenAddress& a, int& port) {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  const bool v6 = a.host.find(':') != std::string::npos;
-  if (v6) {
-    auto* s6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons(static_cast<uint16_t>(a.port));
-    if (inet_pton(AF_INET6, a.host.c_str(), &s6->sin6_addr) != 1) {
-      throw ConfigError("--lb-agent.listen-address: '" + a.host + "' is not an IP address");
-    }
-    len = sizeof(sockaddr_in6);
-  } else {
-    auto* s4 = reinterpret_cast<sockaddr_in*>(&ss);
-    s4->sin_family = AF_INET;
-    s4->sin_port = htons(static_cast<uint16_t>(a.port));
-    if (inet_pton(AF_INET, a.host.c_str(), &s4->sin_addr) != 1) {
-      throw ConfigError("--lb-agent.listen-address: '" + a.host + "' is not an IP address");
-    }
-    len = sizeof(sockaddr_in);
+  SocketAddress sa;
+  try {
+    sa = ToSocketAddress(a);
+  } catch (const ConfigError& e) {
+    throw ConfigError(std::string("--lb-agent.listen-address: ") + e.what());
   }
-  UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(sa.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.ok()) throw ConfigError("--lb-agent.listen-address: socket: " + std::string(std::strerror(errno)));
   const int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd.get(), 64) != 0) {
+  if (::bind(fd.get(), sa.get(), sa.length) != 0 || ::listen(fd.get(), 64) != 0) {
     throw ConfigError("--lb-agent.listen-address: cannot listen on " + a.ToString() + ": " + std::strerror(errno));
   }
   sockaddr_storage bound{};
   socklen_t blen = sizeof bound;
   ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &blen);
-  port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                           : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port = PortOf(bound);
   return fd;
 }
 

@@ -171,5 +171,19 @@ TEST(Log, ControlBytesCannotForgeALine) {
   EXPECT_NE(out.find(R"(user="a\tb\x01")"), std::string::npos) << out;
 }
 
+TEST(Log, JsonFormatIsOneValidObjectPerLine) {
+  log::SetFormat("json");
+  ::testing::internal::CaptureStderr();
+  log::Warn("say \"hi\"", {{"path", "/x\r\n{\"forged\":1}"}, {"bad", std::string("a\xff\x01") + "b"}});
+  const std::string out = ::testing::internal::GetCapturedStderr();
+  log::SetFormat("logfmt");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_EQ(out.rfind(R"({"ts":")", 0), 0u) << out;
+  EXPECT_NE(out.find(R"("level":"warn","msg":"say \"hi\"","path":"/x\u000d\u000a{\"forged\":1}")"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"bad\":\"a\xef\xbf\xbd\\u0001b\"}"), std::string::npos) << out;  // U+FFFD for the bad byte
+  EXPECT_THROW(log::SetFormat("xml"), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace xw

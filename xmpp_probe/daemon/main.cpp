@@ -47,7 +47,7 @@ void Inherit(const CLI::App& top, const CLI::App& sub, const xp::CommonOptions& 
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int Main(int argc, char** argv) {
   // A peer that resets a TLS connection must cost a failed write, not the process: OpenSSL
   // writes with write(2), which raises SIGPIPE (load mode lost a 10,000-session run to it).
   std::signal(SIGPIPE, SIG_IGN);
@@ -132,6 +132,15 @@ int main(int argc, char** argv) {
     return xp::Serve(serve);
   } catch (const std::exception& e) {
     xw::log::Error("fatal", {{"err", e.what()}});
+    return 1;
+  }
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {  // CLI11 and iostreams can throw outside Main's own handler
+    std::cerr << "xmpp_probe: fatal: " << e.what() << "\n";
     return 1;
   }
 }
