@@ -92,7 +92,7 @@ struct Relay {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int Main(int argc, char** argv) {
   // Blocked before any thread starts, so every thread inherits the mask and the signals are
   // taken only by sigwait() below: a SIGTERM can never interrupt a delivery half-way.
   sigset_t signals;
@@ -208,4 +208,13 @@ int main(int argc, char** argv) {
   server.Stop();
   xw::log::Info("stopped");
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {  // CLI11 and iostreams can throw outside Main's own handlers
+    std::cerr << "xmppwatch_alert_relay: fatal: " << e.what() << "\n";
+    return 1;
+  }
 }

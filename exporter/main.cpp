@@ -69,7 +69,7 @@ int Run(const ExporterConfig& cfg, const sigset_t& stop_signals) {
     if (cfg.disable_exporter_metrics) {
       std::erase_if(extras.back().second, [](const auto& f) { return f.name.starts_with("process_"); });
     }
-    scraper.AppendText(body, std::move(extras));
+    scraper.AppendText(body, extras);
     return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(body)};
   });
 
