@@ -5,13 +5,14 @@
 // outage of the chat service never silences the alerts about it. See alert_relay/README.md.
 #include <pthread.h>
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <csignal>
 #include <iostream>
-#include <map>
-#include <mutex>
-#include <sstream>
 #include <string>
 
 #include "http_server.h"
@@ -19,31 +20,36 @@
 #include "render.h"
 #include "secret_file.h"
 #include "sender.h"
+#include "text_format.h"
 
 namespace {
 
-struct Counters {
-  std::mutex mu;
-  std::map<std::string, unsigned long> notifications;  // result -> count
-  std::atomic<int> xmpp_up{-1};                        // last delivery attempt: 1 ok, 0 failed, -1 none
-  void Add(const std::string& result) {
-    std::lock_guard<std::mutex> lock(mu);
-    ++notifications[result];
+// The relay's own metrics, in prometheus-cpp's registry and written by common's exposition
+// writer like every other daemon's (one writer of the text format in the project).
+class Counters {
+ public:
+  Counters()
+      : notifications_(prometheus::BuildCounter()
+                           .Name("xmppwatch_alert_relay_notifications_total")
+                           .Help("Notifications received, by how they were delivered.")
+                           .Register(registry_)),
+        xmpp_up_(prometheus::BuildGauge()
+                     .Name("xmppwatch_alert_relay_xmpp_up")
+                     .Help("Whether the last XMPP delivery succeeded (-1 before the first).")
+                     .Register(registry_)
+                     .Add({})) {
+    // Every result from the start, so rate() sees the first notification of each kind.
+    for (const char* r : {"xmpp", "fallback", "failed", "invalid"}) notifications_.Add({{"result", r}});
+    xmpp_up_.Set(-1);
   }
-  std::string Render() {
-    std::lock_guard<std::mutex> lock(mu);
-    std::ostringstream o;
-    o << "# HELP xmppwatch_alert_relay_notifications_total Notifications received, by how they were delivered.\n"
-         "# TYPE xmppwatch_alert_relay_notifications_total counter\n";
-    for (const char* r : {"xmpp", "fallback", "failed", "invalid"}) {
-      o << "xmppwatch_alert_relay_notifications_total{result=\"" << r << "\"} " << notifications[r] << "\n";
-    }
-    o << "# HELP xmppwatch_alert_relay_xmpp_up Whether the last XMPP delivery succeeded (-1 before the first).\n"
-         "# TYPE xmppwatch_alert_relay_xmpp_up gauge\n"
-         "xmppwatch_alert_relay_xmpp_up "
-      << xmpp_up.load() << "\n";
-    return o.str();
-  }
+  void Add(const std::string& result) { notifications_.Add({{"result", result}}).Increment(); }
+  void SetXmppUp(bool up) { xmpp_up_.Set(up ? 1 : 0); }
+  std::string Render() const { return xw::TextFormat(registry_.Collect()); }
+
+ private:
+  prometheus::Registry registry_;
+  prometheus::Family<prometheus::Counter>& notifications_;
+  prometheus::Gauge& xmpp_up_;
 };
 
 xw::HttpResponse Json(int status, std::string body) {
@@ -68,7 +74,7 @@ struct Relay {
     const std::string text = relay::RenderText(n, max_alerts);
     const std::string title = relay::RenderTitle(n);
     const relay::Delivery d = sender.Send(text);
-    counters.xmpp_up = d.ok ? 1 : 0;
+    counters.SetXmppUp(d.ok);
     if (d.ok) {
       counters.Add("xmpp");
       xw::log::Info("delivered over XMPP",

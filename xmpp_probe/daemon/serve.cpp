@@ -5,7 +5,6 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include "probe/failover.h"
 #include "probe/modules.h"
 #include "probe/target_policy.h"
+#include "text_format.h"
 #include "web_config.h"
 
 namespace xp {
@@ -147,8 +147,7 @@ int Serve(const ServeOptions& opts) {
       auto more = failover_metrics.Collect(failover->Snapshot());
       fams.insert(fams.end(), more.begin(), more.end());
     }
-    return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                            prometheus::TextSerializer().Serialize(fams)};
+    return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", xw::TextFormat(fams)};
   });
 
   server.Start();

@@ -1,7 +1,8 @@
 #include "result.h"
 
 #include <prometheus/metric_family.h>
-#include <prometheus/text_serializer.h>
+
+#include "text_format.h"
 
 namespace xp {
 
@@ -43,7 +44,7 @@ std::string RenderResult(const ProbeResult& r) {
   Append(fams, "probe_xmpp_outcome", "How the probe ended (1 for the outcome that happened).", 1,
          {{"outcome", std::string(OutcomeName(r.outcome))}});
   for (const auto& s : r.extra) Append(fams, s.name, s.help, s.value, s.labels);
-  return prometheus::TextSerializer().Serialize(fams);
+  return xw::TextFormat(fams);
 }
 
 }  // namespace xp
