@@ -157,9 +157,11 @@ int Serve(const ServeOptions& opts) {
     // and the running configuration stays. The continuous failover sessions keep the module
     // they started with (restarting them would count an outage that users did not have).
     try {
+      // Both files are read before either takes effect, so a broken one changes nothing.
+      std::shared_ptr<const ProbeConfig> fresh;
+      if (!opts.common.config_file.empty()) fresh = std::make_shared<const ProbeConfig>(LoadProbeConfig(opts.common));
       if (!opts.web_config_file.empty()) server.ReloadWebConfig(opts.web_config_file);
-      if (!opts.common.config_file.empty()) {
-        auto fresh = std::make_shared<const ProbeConfig>(LoadProbeConfig(opts.common));
+      if (fresh) {
         std::lock_guard lock(config_mu);
         config = std::move(fresh);
       }
