@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "basic_auth.h"
+#include "http_test_client.h"
 #include "tls_files.h"
 
 namespace xw {
@@ -22,19 +23,6 @@ HttpServerOptions Local() {
 
 void AddHello(HttpServer& s) {
   s.Handle("/metrics", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "up 1\n"}; });
-}
-
-int ConnectIdle(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 bool StillOpen(int fd) {
@@ -90,7 +78,7 @@ TEST(HttpServer, IdleClientsDoNotBlockAScrape) {
   AddHello(s);
   s.Start();
   std::vector<int> idle;
-  for (int i = 0; i < 10; ++i) idle.push_back(ConnectIdle(s.port()));
+  for (int i = 0; i < 10; ++i) idle.push_back(testing::Connect(s.port()));
   httplib::Client c("127.0.0.1", s.port());
   c.set_read_timeout(30, 0);
   for (int i = 0; i < 3; ++i) {

@@ -22,16 +22,6 @@ using test::kClientHeaderEnd;
 using test::kHeader;
 using test::LoginScript;
 
-ClientConfig Config(const std::string& target) {
-  ClientConfig cfg;
-  cfg.target = target;
-  cfg.domain = "good.example";
-  cfg.user = "probe";
-  cfg.password = "secret";
-  cfg.tls_mode = TlsMode::kPlain;
-  return cfg;
-}
-
 Outcome LoginOutcome(ClientConfig cfg, std::chrono::milliseconds timeout = 3s, std::string* detail = nullptr) {
   XmppClient client(std::move(cfg));
   try {
@@ -47,7 +37,7 @@ Outcome LoginOutcome(ClientConfig cfg, std::chrono::milliseconds timeout = 3s, s
 
 TEST(Client, FullLoginOverPlainTcpWithScramSha256) {
   FakeServer server(LoginScript{});
-  XmppClient client(Config(server.target()));
+  XmppClient client(test::PlainClientConfig(server.target()));
   client.Login(Clock::now() + 5s);
   EXPECT_EQ(client.jid(), "probe@good.example/r1");
   EXPECT_EQ(client.mechanism_used(), "SCRAM-SHA-256");
@@ -60,19 +50,19 @@ TEST(Client, ScramSha1WhenOnlyThatIsOffered) {
   LoginScript script;
   script.sha256 = false;
   FakeServer server(script);
-  EXPECT_EQ(LoginOutcome(Config(server.target())), Outcome::kOk);
+  EXPECT_EQ(LoginOutcome(test::PlainClientConfig(server.target())), Outcome::kOk);
 }
 
 TEST(Client, WrongPasswordIsAuthFailed) {
   FakeServer server(LoginScript{});
-  auto cfg = Config(server.target());
+  auto cfg = test::PlainClientConfig(server.target());
   cfg.password = "wrong";
   EXPECT_EQ(LoginOutcome(cfg), Outcome::kAuthFailed);
 }
 
 TEST(Client, PlainIsNotUsedUnlessAllowedAndNeverWithoutTls) {
   FakeServer server(LoginScript{});
-  auto cfg = Config(server.target());
+  auto cfg = test::PlainClientConfig(server.target());
   cfg.mechanisms = {"DIGEST-MD5"};
   EXPECT_EQ(LoginOutcome(cfg), Outcome::kNoMechanism);
   cfg.mechanisms = {"PLAIN"};
@@ -80,7 +70,8 @@ TEST(Client, PlainIsNotUsedUnlessAllowedAndNeverWithoutTls) {
 }
 
 TEST(Client, ConnectRefused) {
-  EXPECT_EQ(LoginOutcome(Config("127.0.0.1:" + std::to_string(test::UnusedPort()))), Outcome::kConnectRefused);
+  EXPECT_EQ(LoginOutcome(test::PlainClientConfig("127.0.0.1:" + std::to_string(test::UnusedPort()))),
+            Outcome::kConnectRefused);
 }
 
 // No test resolves a name: the machine's resolver is not on loopback, and unit tests send
@@ -88,7 +79,7 @@ TEST(Client, ConnectRefused) {
 
 TEST(Hostile, SilentServerTimesOut) {
   FakeServer server([](FakeConn& c) { c.WaitClosed(5s); });
-  EXPECT_EQ(LoginOutcome(Config(server.target()), 300ms), Outcome::kTimeout);
+  EXPECT_EQ(LoginOutcome(test::PlainClientConfig(server.target()), 300ms), Outcome::kTimeout);
 }
 
 TEST(Hostile, GarbageIsProtocolError) {
@@ -96,7 +87,7 @@ TEST(Hostile, GarbageIsProtocolError) {
     c.Write(std::string("\x16\x03\x01\x00\xa5garbage\xff\xfe<<<>>>", 18));
     c.WaitClosed(2s);
   });
-  EXPECT_EQ(LoginOutcome(Config(server.target())), Outcome::kProtocolError);
+  EXPECT_EQ(LoginOutcome(test::PlainClientConfig(server.target())), Outcome::kProtocolError);
 }
 
 TEST(Hostile, EndlessStanzaIsLimitExceeded) {
@@ -108,7 +99,7 @@ TEST(Hostile, EndlessStanzaIsLimitExceeded) {
     for (int i = 0; i < 4096 && c.Write(chunk); ++i) {
     }
   });
-  auto cfg = Config(server.target());
+  auto cfg = test::PlainClientConfig(server.target());
   cfg.limits.max_stanza_bytes = 64 * 1024;
   EXPECT_EQ(LoginOutcome(cfg, 10s), Outcome::kLimitExceeded);
 }
@@ -121,7 +112,7 @@ TEST(Hostile, DeepNestingIsLimitExceeded) {
     c.Write(deep);
     c.WaitClosed(2s);
   });
-  EXPECT_EQ(LoginOutcome(Config(server.target())), Outcome::kLimitExceeded);
+  EXPECT_EQ(LoginOutcome(test::PlainClientConfig(server.target())), Outcome::kLimitExceeded);
 }
 
 TEST(Hostile, SlowDripTimesOut) {
@@ -132,7 +123,7 @@ TEST(Hostile, SlowDripTimesOut) {
     for (char ch : msg) c.Write(std::string(1, ch));
     for (int i = 0; i < 100 && c.Write(" "); ++i) std::this_thread::sleep_for(20ms);
   });
-  EXPECT_EQ(LoginOutcome(Config(server.target()), 500ms), Outcome::kTimeout);
+  EXPECT_EQ(LoginOutcome(test::PlainClientConfig(server.target()), 500ms), Outcome::kTimeout);
 }
 
 TEST(Hostile, StreamErrorIsNamed) {
@@ -143,18 +134,18 @@ TEST(Hostile, StreamErrorIsNamed) {
     c.WaitClosed(2s);
   });
   std::string detail;
-  EXPECT_EQ(LoginOutcome(Config(server.target()), 3s, &detail), Outcome::kStreamError);
+  EXPECT_EQ(LoginOutcome(test::PlainClientConfig(server.target()), 3s, &detail), Outcome::kStreamError);
   EXPECT_NE(detail.find("host-unknown"), std::string::npos) << detail;
 }
 
 TEST(Hostile, ImmediateCloseIsClosed) {
   FakeServer server([](FakeConn&) {});
-  EXPECT_EQ(LoginOutcome(Config(server.target())), Outcome::kClosed);
+  EXPECT_EQ(LoginOutcome(test::PlainClientConfig(server.target())), Outcome::kClosed);
 }
 
 TEST(Hostile, MissingStarttlsIsNamed) {
   FakeServer server(LoginScript{});
-  auto cfg = Config(server.target());
+  auto cfg = test::PlainClientConfig(server.target());
   cfg.tls_mode = TlsMode::kStarttls;
   cfg.tls = std::make_shared<TlsContext>(TlsOptions{});
   EXPECT_EQ(LoginOutcome(cfg), Outcome::kStarttlsMissing);
@@ -164,7 +155,7 @@ class Tls : public ::testing::Test {
  protected:
   std::unique_ptr<test::TestCert> cert_ = test::MakeSelfSignedCert("good.example");
   ClientConfig TlsConfig(const std::string& target, TlsMode mode, TlsOptions opts) {
-    auto cfg = Config(target);
+    auto cfg = test::PlainClientConfig(target);
     cfg.tls_mode = mode;
     cfg.tls = std::make_shared<TlsContext>(opts);
     return cfg;

@@ -66,16 +66,6 @@ void Flood(FakeConn& c) {
   c.WaitClosed(10s);
 }
 
-ClientConfig Config(const std::string& target) {
-  ClientConfig cfg;
-  cfg.target = target;
-  cfg.domain = "good.example";
-  cfg.user = "probe";
-  cfg.password = "secret";
-  cfg.tls_mode = TlsMode::kPlain;
-  return cfg;
-}
-
 struct Result {
   Outcome outcome = Outcome::kOk;
   std::string detail;
@@ -107,7 +97,7 @@ class Hardened : public ::testing::Test {
  protected:
   std::unique_ptr<test::TestCert> cert_ = test::MakeSelfSignedCert("good.example");
   ClientConfig TlsConfig(const std::string& target, TlsMode mode = TlsMode::kStarttls) {
-    auto cfg = Config(target);
+    auto cfg = test::PlainClientConfig(target);
     cfg.tls_mode = mode;
     cfg.tls = std::make_shared<TlsContext>(TlsOptions{cert_->cert_file});
     return cfg;
@@ -170,7 +160,7 @@ TEST_F(Hardened, SessionByteBudgetHoldsWhileStanzasAreConsumed) {
     c.WaitClosed(10s);
   };
   FakeServer server(script);
-  auto cfg = Config(server.target());
+  auto cfg = test::PlainClientConfig(server.target());
   cfg.budgets.session_bytes = 1 << 20;
   XmppClient client(cfg);
   Outcome outcome = Outcome::kOk;
@@ -207,7 +197,7 @@ TEST_F(Hardened, ScramIterationCountOfOneIsRefused) {
   LoginScript script;
   script.iterations = 1;
   FakeServer server(script);
-  Result r = LoginAndPing(Config(server.target()), 5s);
+  Result r = LoginAndPing(test::PlainClientConfig(server.target()), 5s);
   EXPECT_EQ(r.outcome, Outcome::kScramIterationsTooLow) << r.detail;
 }
 
@@ -270,7 +260,7 @@ TEST_F(Hardened, TlsWithoutPlusOfferSaysClientCouldBind) {
 TEST_F(Hardened, PlainTcpHasNoChannelToBind) {
   LoginScript script;
   FakeServer server(script);
-  EXPECT_EQ(LoginAndPing(Config(server.target()), 10s).outcome, Outcome::kOk);
+  EXPECT_EQ(LoginAndPing(test::PlainClientConfig(server.target()), 10s).outcome, Outcome::kOk);
   EXPECT_EQ(*script.seen, "SCRAM-SHA-256 n,,");
 }
 
@@ -288,7 +278,7 @@ struct StuckResolver {
 
 TEST_F(Hardened, ResolverThatNeverAnswersEndsAtTheDeadline) {
   auto stuck = std::make_shared<StuckResolver>();
-  auto cfg = Config("127.0.0.1:" + std::to_string(test::UnusedPort()));
+  auto cfg = test::PlainClientConfig("127.0.0.1:" + std::to_string(test::UnusedPort()));
   // Captured by value: the helper thread may outlive this test.
   cfg.resolver = [stuck](const std::string&, int) -> std::vector<Endpoint> {
     std::unique_lock lock(stuck->mu);

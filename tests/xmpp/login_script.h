@@ -9,6 +9,7 @@
 
 #include "fake_server.h"
 #include "xmpp/scram.h"
+#include "xmpp/xmpp_client.h"
 
 namespace xp::test {
 
@@ -24,6 +25,17 @@ inline std::string Between(const std::string& s, const std::string& a, const std
   if (i == std::string::npos) return {};
   i += a.size();
   return s.substr(i, s.find(b, i) - i);
+}
+
+// Client settings for LoginScript's account on a plain (no TLS) stream to `target`.
+inline ClientConfig PlainClientConfig(const std::string& target) {
+  ClientConfig cfg;
+  cfg.target = target;
+  cfg.domain = "good.example";
+  cfg.user = "probe";
+  cfg.password = "secret";
+  cfg.tls_mode = TlsMode::kPlain;
+  return cfg;
 }
 
 struct LoginScript {
