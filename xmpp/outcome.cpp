@@ -48,6 +48,12 @@ std::string_view OutcomeName(Outcome outcome) {
       return "scram_iterations_too_low";
     case Outcome::kDnsTimeout:
       return "dns_timeout";
+    case Outcome::kFeatureMissing:
+      return "feature_missing";
+    case Outcome::kServiceError:
+      return "service_error";
+    case Outcome::kUploadFailed:
+      return "upload_failed";
   }
   return "unknown";
 }

@@ -32,6 +32,9 @@ enum class Outcome {
   kSessionBudgetExceeded,  // one connection read more than its byte budget (login or total)
   kScramIterationsTooLow,  // SCRAM i= below the minimum: a weak or downgraded credential store
   kDnsTimeout,             // name resolution did not answer before the deadline
+  kFeatureMissing,         // the server does not offer the service (service discovery lacks it)
+  kServiceError,           // the service answered with an error (join, slot, enable refused)
+  kUploadFailed,           // HTTP upload: PUT/GET failed, bad status, or the bytes came back different
 };
 
 std::string_view OutcomeName(Outcome outcome);
