@@ -37,7 +37,7 @@ START_TIMEOUT=${XMPPWATCH_START_TIMEOUT:-60}
 
 # Components in start order; `down` walks it backwards. ejabberd2 stops before ejabberd1 so
 # node 1 is the last Mnesia node down and can start first next time without waiting for 2.
-COMPONENTS=(epmd mariadb1 mariadb2 ejabberd1 ejabberd2 haproxy alertmanager prometheus
+COMPONENTS=(epmd mariadb1 mariadb2 ejabberd1 ejabberd2 peer haproxy alertmanager prometheus
             exporter1 exporter2 exporter3 probe relay)
 
 # Never let an operator's proxy settings turn a loopback health check into outside traffic.
@@ -61,6 +61,7 @@ canonical() {
     prometheus|prom) echo prometheus ;;
     alertmanager|am) echo alertmanager ;;
     relay|alert-relay|alert_relay) echo relay ;;
+    peer|peer.test|ejpeer) echo peer ;;
     exporter1|exporter2|exporter3|probe|epmd) echo "$1" ;;
     *) return 1 ;;
   esac
@@ -71,7 +72,7 @@ component_exe() {
   case $1 in
     epmd) echo epmd ;;
     mariadb*) echo mariadbd ;;
-    ejabberd*) echo beam.smp ;;
+    ejabberd* | peer) echo beam.smp ;;
     haproxy) echo haproxy ;;
     prometheus) echo prometheus ;;
     alertmanager) echo prometheus-alertmanager ;;
@@ -86,8 +87,8 @@ component_address() {
     epmd) echo "$PROXY_IP:4369" ;;
     mariadb1) echo "$XMPP1_IP:3306" ;;
     mariadb2) echo "$XMPP2_IP:3306" ;;
-    ejabberd1) echo "$XMPP1_IP:5222 c2s :5223 tls :5224 lb :5280 api :5443 upload" ;;
-    ejabberd2) echo "$XMPP2_IP:5222 c2s :5223 tls :5224 lb :5280 api :5443 upload" ;;
+    ejabberd1) echo "$XMPP1_IP:5222 c2s :5223 tls :5224 lb :5269 s2s :5280 api :5443 upload" ;;
+    ejabberd2) echo "$XMPP2_IP:5222 c2s :5223 tls :5224 lb :5269 s2s :5280 api :5443 upload" ;;
     haproxy) echo "$PROXY_IP:5222 (c2s) :8404 (/metrics)" ;;
     prometheus) echo "http://$PROXY_IP:9090" ;;
     alertmanager) echo "http://$PROXY_IP:9093" ;;
@@ -96,6 +97,7 @@ component_address() {
     exporter3) echo "http://$XMPP2_IP:9100/metrics" ;;
     probe) echo "http://$PROXY_IP:9815/metrics" ;;
     relay) echo "http://$PROXY_IP:9099/alert" ;;
+    peer) echo "$PEER_IP:5222 c2s :5269 s2s :5280 api" ;;
   esac
 }
 
@@ -126,7 +128,7 @@ component_log() {
   case $1 in
     epmd) echo "$RUN_DIR/epmd/epmd.log" ;;
     mariadb*) echo "$RUN_DIR/$1/error.log" ;;
-    ejabberd*) echo "$RUN_DIR/$1/logs/ejabberd.log" ;;
+    ejabberd* | peer) echo "$RUN_DIR/$1/logs/ejabberd.log" ;;
     *) echo "$RUN_DIR/$1/$1.log" ;;
   esac
 }
@@ -136,7 +138,7 @@ log_tail() {
   f=$(component_log "$1")
   printf -- '--- last lines of %s ---\n' "$f" >&2
   if [ -s "$f" ]; then tail -n "${2:-25}" "$f" >&2; else echo "(empty or missing)" >&2; fi
-  if [ "${1#ejabberd}" != "$1" ]; then
+  if [ "${1#ejabberd}" != "$1" ] || [ "$1" = peer ]; then
     local extra=$RUN_DIR/$1/logs/error.log starter=$RUN_DIR/$1/logs/start.log
     [ -s "$extra" ] && { printf -- '--- %s ---\n' "$extra" >&2; tail -n 15 "$extra" >&2; }
     [ -s "$starter" ] && { printf -- '--- %s ---\n' "$starter" >&2; tail -n 15 "$starter" >&2; }

@@ -13,10 +13,13 @@ ejctl() {
   local comp=$1 dir
   shift
   dir=$(ej_dir "$comp")
+  # A node starts where /etc/hosts names the federation's domains (lib/peer.sh: S2S_NS).
+  local -a ns=()
+  [ "${1:-}" = start ] && ns=("${S2S_NS[@]}")
   (
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     cd "$dir/spool" || exit 1
-    exec setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
+    exec "${ns[@]}" setpriv --reuid=ejabberd --regid=ejabberd --init-groups \
       env HOME="$dir/conf" \
       ejabberdctl --config-dir "$dir/conf" --spool "$dir/spool" --logs "$dir/logs" "$@"
   ) 9>&-
@@ -72,7 +75,7 @@ ej_render() {
   render "$TEMPLATE_DIR/ejabberd.yml" "$dir/conf/ejabberd.yml" \
     NODE_INDEX="$n" NODE_IP="$ip" DOMAIN="$DOMAIN" CERTFILE="$TLS_DIR/$DOMAIN.pem" \
     SQL_PASSWORD="$(secret mariadb-ejabberd.password)" UPLOAD_DIR="$dir/upload" \
-    API_IP="$ip" METRICS_IP="$ip" UPLOAD_URL="https://$ip:5443/upload"
+    API_IP="$ip" METRICS_IP="$ip" UPLOAD_URL="https://$ip:5443/upload" S2S_CAFILE="$S2S_CA_FILE"
   render "$TEMPLATE_DIR/ejabberdctl.cfg" "$dir/conf/ejabberdctl.cfg" \
     NODE_INDEX="$n" NODE_NAME="$(ej_node "$comp")" NODE_IP="$ip" CONF_DIR="$dir/conf" \
     PID_FILE="$dir/ejabberd.pid" EPMD_ADDRESS="$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
@@ -86,7 +89,8 @@ ej_render() {
   cookie=$(secret erlang.cookie)
   (umask 077; rm -f "$dir/conf/.erlang.cookie.tmp"; printf '%s' "$cookie" >"$dir/conf/.erlang.cookie.tmp")
   mv "$dir/conf/.erlang.cookie.tmp" "$dir/conf/.erlang.cookie"
-  cp /etc/ejabberd/inetrc "$dir/conf/inetrc"
+  # No name servers for Erlang's resolver: s2s names come from the hosts file (lib/peer.sh).
+  s2s_inetrc >"$dir/conf/inetrc"
   chown -R ejabberd:ejabberd "$dir"
   chmod 600 "$dir/conf/"* "$dir/conf/.erlang.cookie"
   # The exporter of this host (user xmppwatch) reads the log (ejabberd_auth collector): it may

@@ -6,6 +6,13 @@
 # ejabberd wants certificate and key in one PEM; the key stays mode 600 either way.
 tls_ensure() {
   local crt=$TLS_DIR/$DOMAIN.crt key=$TLS_DIR/$DOMAIN.key pem=$TLS_DIR/$DOMAIN.pem
+  # clientAuth too: in s2s (lib/peer.sh) a node presents it as a TLS client. One made before
+  # federation lacks it and is made again while no node runs that could be holding it.
+  if [ -s "$crt" ] && ! openssl x509 -in "$crt" -noout -ext extendedKeyUsage 2>/dev/null | grep -q 'Client Auth' &&
+    ! is_running ejabberd1 && ! is_running ejabberd2; then
+    log "the certificate for $DOMAIN has no clientAuth usage (needed for s2s): making a new one"
+    rm -f "$crt" "$key"
+  fi
   if [ ! -s "$crt" ] || [ ! -s "$key" ]; then
     mkdir -p "$TLS_DIR"
     log "generating the TLS certificate for $DOMAIN (RSA 4096)"
@@ -14,7 +21,7 @@ tls_ensure() {
        -keyout "$key.tmp" -out "$crt.tmp" -subj "/CN=$DOMAIN" \
        -addext "subjectAltName=DNS:$DOMAIN,DNS:*.$DOMAIN" \
        -addext "keyUsage=digitalSignature,keyEncipherment" \
-       -addext "extendedKeyUsage=serverAuth" >"$TLS_DIR/openssl.log" 2>&1) ||
+       -addext "extendedKeyUsage=serverAuth,clientAuth" >"$TLS_DIR/openssl.log" 2>&1) ||
       { cat "$TLS_DIR/openssl.log" >&2; die "openssl could not generate the certificate"; }
     mv "$key.tmp" "$key"
     mv "$crt.tmp" "$crt"
@@ -38,7 +45,7 @@ epmd_start() {
     log "epmd: already running and not started by this stack; using it, will not stop it"
     return 0
   fi
-  spawn_as "$EPMD_USER" epmd "$RUN_DIR/epmd/epmd.log" epmd -address "$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
+  spawn_as "$EPMD_USER" epmd "$RUN_DIR/epmd/epmd.log" epmd -address "$PROXY_IP,$XMPP1_IP,$XMPP2_IP,$PEER_IP"
 }
 
 # --- HAProxy -----------------------------------------------------------------------------

@@ -61,7 +61,8 @@ for vm in "$vm2" "$vm3"; do
   RENDER_MODE=640 render "$TEMPLATE_DIR/ejabberd.yml" "$vm/etc/ejabberd/ejabberd.yml" \
     NODE_INDEX="$n" NODE_IP="$ip" DOMAIN="$DOMAIN" CERTFILE="/etc/ejabberd/$DOMAIN.pem" \
     SQL_PASSWORD="$sql_password" UPLOAD_DIR=/var/lib/ejabberd/upload \
-    API_IP=127.0.0.1 METRICS_IP=127.0.0.1 UPLOAD_URL="https://$ip:5443/upload"
+    API_IP=127.0.0.1 METRICS_IP=127.0.0.1 UPLOAD_URL="https://$ip:5443/upload" \
+    S2S_CAFILE=/etc/ejabberd/s2s-ca.pem
   render "$TEMPLATE_DIR/ejabberdctl.cfg" "$vm/etc/ejabberd/ejabberdctl.cfg" \
     NODE_INDEX="$n" NODE_NAME="ej$n@$ip" NODE_IP="$ip" CONF_DIR=/etc/ejabberd \
     PID_FILE=/run/ejabberd/ejabberd.pid EPMD_ADDRESS="127.0.0.1,$ip"

@@ -22,6 +22,9 @@ DOMAIN = os.environ.get("XMPPWATCH_DOMAIN", "xmpp.test")
 LB = ("127.0.0.1", 5222)
 NODE_IP = {1: "127.0.0.2", 2: "127.0.0.3"}
 NODE_NAME = {1: "ej1@127.0.0.2", 2: "ej2@127.0.0.3"}
+# The federated peer server (server/lib/peer.sh).
+PEER_IP = "127.0.0.4"
+PEER_DOMAIN = os.environ.get("XMPPWATCH_PEER_DOMAIN", "peer.test")
 
 # urllib honours http_proxy; a loopback API call must never leave the machine.
 for _v in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
@@ -189,9 +192,20 @@ def haproxy_servers():
     return out
 
 
+def peer_healthy():
+    """The federated peer (peer.test, server/lib/peer.sh) answers on its API."""
+    try:
+        req = urllib.request.Request(f"http://{PEER_IP}:5280/api/status", data=b"{}",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=3) as r:
+            return "is running in that node" in r.read().decode()
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def stack_healthy():
     """The state every test must leave behind for the next one."""
-    return (ejabberd_healthy(1) and ejabberd_healthy(2)
+    return (ejabberd_healthy(1) and ejabberd_healthy(2) and peer_healthy()
             and cluster(1) == sorted(NODE_NAME.values())
             and haproxy_servers() == {"ej1": "UP", "ej2": "UP"}
             and replication_ok(1) and replication_ok(2))

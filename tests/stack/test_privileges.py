@@ -28,7 +28,7 @@ import stacklib as s  # noqa: E402
 EXPECTED_USER = {
     "epmd": "epmd",
     "mariadb1": "mysql", "mariadb2": "mysql",
-    "ejabberd1": "ejabberd", "ejabberd2": "ejabberd",
+    "ejabberd1": "ejabberd", "ejabberd2": "ejabberd", "peer": "ejabberd",
     "haproxy": "haproxy",
     "prometheus": "prometheus", "alertmanager": "prometheus",
     "exporter1": "xmppwatch", "exporter2": "xmppwatch", "exporter3": "xmppwatch",
