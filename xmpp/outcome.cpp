@@ -54,6 +54,8 @@ std::string_view OutcomeName(Outcome outcome) {
       return "service_error";
     case Outcome::kUploadFailed:
       return "upload_failed";
+    case Outcome::kS2sFailed:
+      return "s2s_failed";
   }
   return "unknown";
 }

@@ -35,6 +35,7 @@ enum class Outcome {
   kFeatureMissing,         // the server does not offer the service (service discovery lacks it)
   kServiceError,           // the service answered with an error (join, slot, enable refused)
   kUploadFailed,           // HTTP upload: PUT/GET failed, bad status, or the bytes came back different
+  kS2sFailed,              // federation: the home server bounced a stanza for the remote domain
 };
 
 std::string_view OutcomeName(Outcome outcome);

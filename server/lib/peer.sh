@@ -10,6 +10,9 @@ PEER_NODE=peer@$PEER_IP
 # Accounts on the peer (secrets/peer-xmpp-<user>.password, owned by xmppwatch, 600): probe
 # is xmpp_probe's s2s module's receiver, alice is for tests.
 PEER_ACCOUNTS=(probe alice)
+# The s2s module's sender on xmpp.test (secrets/xmpp-s2sprobe.password), an account of its own
+# so its sessions do not count against another module's max_user_sessions.
+S2S_HOME_ACCOUNTS=(s2sprobe)
 
 # Name resolution for s2s without touching the host's /etc/hosts or DNS. ejabberd 23.01
 # (p1_xmpp's xmpp_stream_out) resolves a remote domain in two steps: SRV records through
@@ -149,31 +152,43 @@ peer_ctl_secret() {
   ) 9>&-
 }
 
-# Created once, like the cluster's accounts (lib/ejabberd.sh): when the password file is new.
-peer_create_accounts() {
-  local user f created=()
-  for user in "${PEER_ACCOUNTS[@]}"; do
-    f=$SECRETS_DIR/peer-xmpp-$user.password
-    [ -s "$f" ] && continue
+# register_once FILE USER DOMAIN CTL...: creates USER@DOMAIN with a new random password
+# written to FILE (600, then owned by xmppwatch), when FILE does not exist yet, like the
+# cluster's accounts (lib/ejabberd.sh). The password goes in on stdin of CTL (never argv).
+register_once() {
+  local f=$1 user=$2 dom=$3 logf
+  shift 3
+  [ -s "$f" ] && return 1
+  logf=$RUN_DIR/state/register-$user@$dom.log
+  rm -f "$f.new"
+  (umask 077; openssl rand -hex 24 >"$f.new")
+  if ! "$@" register "$user" "$dom" <"$f.new" >"$logf" 2>&1; then
+    log "registering $user@$dom failed: $(cat "$logf")"
     rm -f "$f.new"
-    (umask 077; openssl rand -hex 24 >"$f.new")
-    if ! peer_ctl_secret register "$user" "$PEER_DOMAIN" <"$f.new" >"$RUN_DIR/state/register-peer-$user.log" 2>&1; then
-      log "registering $user@$PEER_DOMAIN failed: $(cat "$RUN_DIR/state/register-peer-$user.log")"
-      rm -f "$f.new"
-      die "peer: registering $user@$PEER_DOMAIN failed"
-    fi
-    chown "$SERVICE_USER:$SERVICE_USER" "$f.new"
-    mv "$f.new" "$f"
-    rm -f "$RUN_DIR/state/register-peer-$user.log"
-    created+=("$user")
+    die "registering $user@$dom failed"
+  fi
+  chown "$SERVICE_USER:$SERVICE_USER" "$f.new"
+  mv "$f.new" "$f"
+  rm -f "$logf"
+}
+
+peer_create_accounts() {
+  local user created=()
+  for user in "${PEER_ACCOUNTS[@]}"; do
+    register_once "$SECRETS_DIR/peer-xmpp-$user.password" "$user" "$PEER_DOMAIN" peer_ctl_secret &&
+      created+=("$user@$PEER_DOMAIN")
   done
-  [ ${#created[@]} -eq 0 ] || log "peer accounts created: ${created[*]/%/@$PEER_DOMAIN}"
+  for user in "${S2S_HOME_ACCOUNTS[@]}"; do
+    register_once "$SECRETS_DIR/xmpp-$user.password" "$user" "$DOMAIN" ejctl_secret ejabberd1 &&
+      created+=("$user@$DOMAIN")
+  done
+  [ ${#created[@]} -eq 0 ] || log "federation accounts created: ${created[*]}"
 }
 
 peer_secrets_permissions() {
-  local user f
-  for user in "${PEER_ACCOUNTS[@]}"; do
-    f=$SECRETS_DIR/peer-xmpp-$user.password
+  local f
+  for f in "${PEER_ACCOUNTS[@]/#/$SECRETS_DIR/peer-xmpp-}" "${S2S_HOME_ACCOUNTS[@]/#/$SECRETS_DIR/xmpp-}"; do
+    f=$f.password
     if [ -e "$f" ]; then chmod 600 "$f"; chown "$SERVICE_USER:$SERVICE_USER" "$f"; fi
   done
 }
