@@ -176,9 +176,10 @@ cluster_complete() {
 # Accounts created at `up` with random passwords (secrets/xmpp-<user>.password): alice, bob,
 # dave and erin belong to tests/stack, carol, probe1 and probe2 to xmpp_probe (which also
 # drills with alice and bob), alerts is the alert relay's own account and oncall the one it
-# writes to. An account is created when its password file does not exist yet, so adding a
+# writes to; e2etx, e2erx1 and e2erx2 are the continuous e2e module's sender and its receivers
+# on node 1 and node 2. An account is created when its password file does not exist yet, so adding a
 # name here is enough. Their password files belong to the daemons' user (xmppwatch), mode 600.
-XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2 alerts oncall)
+XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2 alerts oncall e2etx e2erx1 e2erx2)
 
 ej_create_accounts() {
   local user pids=() names=() failed=0 i

@@ -1,5 +1,5 @@
 // The daemon: /probe runs one module against one target (blackbox_exporter's contract),
-// /metrics exposes the probe's own counters and the continuous failover module.
+// /metrics exposes the probe's own counters and the continuous failover and e2e modules.
 #include "daemon/serve.h"
 
 #include <prometheus/counter.h>
@@ -12,9 +12,11 @@
 #include <mutex>
 #include <optional>
 
+#include "daemon/e2e_metrics.h"
 #include "daemon/failover_metrics.h"
 #include "http_server.h"
 #include "log.h"
+#include "probe/e2e.h"
 #include "probe/failover.h"
 #include "probe/modules.h"
 #include "probe/target_policy.h"
@@ -101,6 +103,25 @@ int Serve(const ServeOptions& opts) {
     }
   }
 
+  // The e2e module (SLO traffic) runs next to failover, and --no-continuous skips it too.
+  std::unique_ptr<E2eRunner> e2e;
+  std::string e2e_module;
+  if (opts.continuous) {
+    for (const auto& [name, m] : config->modules) {
+      if (m.prober != "e2e" || !m.e2e.continuous) continue;
+      try {
+        auto runner = std::make_unique<E2eRunner>(m);
+        runner->Start();
+        e2e = std::move(runner);
+        e2e_module = name;
+        xw::log::Info("e2e module running", {{"module", name}, {"target", m.target}});
+      } catch (const std::exception& e) {
+        xw::log::Warn("e2e module not started", {{"module", name}, {"err", e.what()}});
+      }
+      break;
+    }
+  }
+
   xw::HttpServer server(http);
   server.Handle("/", [](const xw::HttpRequest&) {
     return xw::HttpResponse{200, "text/html; charset=utf-8", kLanding};
@@ -129,6 +150,17 @@ int Serve(const ServeOptions& opts) {
       r.detail = s.last_error;
       r.Add("probe_xmpp_failover_sessions_up", "Failover sessions connected.",
             (s.sender_up ? 1 : 0) + (s.receiver_up ? 1 : 0));
+    } else if (e2e && module == e2e_module) {
+      // Success: the sender is logged in through the load balancer and at least one receiver
+      // is; how the messages fare is in /metrics (xmpp_probe_e2e_*).
+      const E2eSnapshot s = e2e->Snapshot();
+      int receivers_up = 0;
+      for (const auto& [session, up] : s.up) receivers_up += session != "sender" && up ? 1 : 0;
+      const bool sender_up = s.up.count("sender") && s.up.at("sender");
+      r.outcome = sender_up && receivers_up > 0 ? Outcome::kOk : Outcome::kClosed;
+      r.detail = s.last_error;
+      r.Add("probe_xmpp_e2e_sessions_up", "e2e sessions logged in (sender and receivers).",
+            receivers_up + (sender_up ? 1 : 0));
     } else {
       r = RunProbe(WithinScrapeTimeout(it->second, req.scrape_timeout_seconds), target);
     }
@@ -145,6 +177,10 @@ int Serve(const ServeOptions& opts) {
     auto fams = registry->Collect();
     if (failover) {
       auto more = failover_metrics.Collect(failover->Snapshot());
+      fams.insert(fams.end(), more.begin(), more.end());
+    }
+    if (e2e) {
+      auto more = E2eFamilies(e2e->Snapshot());
       fams.insert(fams.end(), more.begin(), more.end());
     }
     return xw::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", xw::TextFormat(fams)};
@@ -174,6 +210,7 @@ int Serve(const ServeOptions& opts) {
   xw::log::Info("shutting down", {{"signal", std::to_string(sig)}});
   server.Stop();
   if (failover) failover->Stop(std::chrono::milliseconds(0));
+  if (e2e) e2e->Stop();
   return 0;
 }
 

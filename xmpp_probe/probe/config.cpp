@@ -97,6 +97,29 @@ FailoverOptions ParseFailover(const YAML::Node& n, const std::string& where) {
   return f;
 }
 
+E2eOptions ParseE2e(const YAML::Node& n, const std::string& where) {
+  CheckKeys(n, {"interval", "lost_after", "ping_timeout", "backoff_initial", "backoff_max", "receivers", "continuous"},
+            where);
+  E2eOptions e;
+  e.interval = DurationOr(n["interval"], e.interval, where + ".interval");
+  e.lost_after = DurationOr(n["lost_after"], e.lost_after, where + ".lost_after");
+  e.ping_timeout = DurationOr(n["ping_timeout"], e.ping_timeout, where + ".ping_timeout");
+  e.backoff_initial = DurationOr(n["backoff_initial"], e.backoff_initial, where + ".backoff_initial");
+  e.backoff_max = DurationOr(n["backoff_max"], e.backoff_max, where + ".backoff_max");
+  e.continuous = n["continuous"].as<bool>(false);
+  if (e.interval.count() < 100) Bad(where, "interval below 100ms");
+  if (e.lost_after < e.interval) Bad(where, "lost_after shorter than interval");
+  if (e.backoff_initial.count() < 10 || e.backoff_max < e.backoff_initial) Bad(where, "backoff_initial/backoff_max");
+  if (n["receivers"]) {
+    if (!n["receivers"].IsMap()) Bad(where, "receivers must map a label to an account");
+    for (const auto& kv : n["receivers"]) {
+      const auto name = kv.first.as<std::string>();
+      e.receivers[name] = ParseAccount(kv.second, where + ".receivers." + name);
+    }
+  }
+  return e;
+}
+
 }  // namespace
 
 std::chrono::milliseconds ParseDuration(const std::string& text) {
@@ -128,7 +151,7 @@ ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin)
     std::string where = origin + ": module " + m.name;
     const YAML::Node& n = kv.second;
     try {
-      CheckKeys(n, {"prober", "target", "allowed_targets", "timeout", "xmpp", "account", "peer", "failover"}, where);
+      CheckKeys(n, {"prober", "target", "allowed_targets", "timeout", "xmpp", "account", "peer", "failover", "e2e"}, where);
       m.prober = n["prober"].as<std::string>("");
       if (!IsKnownProber(m.prober)) Bad(where, "unknown prober '" + m.prober + "'");
       m.target = n["target"].as<std::string>("");
@@ -144,6 +167,7 @@ ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin)
       if (n["account"]) m.account = ParseAccount(n["account"], where + ".account");
       if (n["peer"]) m.peer = ParseAccount(n["peer"], where + ".peer");
       if (n["failover"]) m.failover = ParseFailover(n["failover"], where + ".failover");
+      if (n["e2e"]) m.e2e = ParseE2e(n["e2e"], where + ".e2e");
     } catch (const YAML::Exception& e) {
       Bad(where, e.what());
     }
@@ -151,6 +175,7 @@ ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin)
     bool needs_peer = m.prober == "message" || m.prober == "offline" || m.prober == "mam" || m.prober == "failover";
     if (needs_account && m.account.user.empty()) Bad(where, "prober " + m.prober + " needs 'account'");
     if (needs_peer && m.peer.user.empty()) Bad(where, "prober " + m.prober + " needs 'peer'");
+    if (m.prober == "e2e" && m.e2e.receivers.empty()) Bad(where, "prober e2e needs 'e2e.receivers'");
     cfg.modules[m.name] = m;
   }
   return cfg;
@@ -231,7 +256,16 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          "  drill_crossnode:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" +
          xmpp + acct("account", "alice", "      resource: drill-tx\n") +
          acct("peer", "bob", "      resource: drill-rx\n      target: 127.0.0.3:5222\n") +
-         "    failover:\n      interval: 100ms\n";
+         "    failover:\n      interval: 100ms\n"
+         // SLO traffic: a message every 2 s through the load balancer to a receiver on each
+         // node directly, so one of the two crosses the cluster whichever node the sender is on.
+         "  e2e:\n    prober: e2e\n    target: 127.0.0.1:5222\n    timeout: 10s\n" +
+         xmpp + acct("account", "e2etx") +
+         "    e2e:\n      interval: 2s\n      lost_after: 10s\n      continuous: true\n      receivers:\n"
+         "        xmpp1:\n          user: e2erx1\n          password_file: " +
+         run_dir + "/secrets/xmpp-e2erx1.password\n          target: 127.0.0.2:5222\n" +
+         "        xmpp2:\n          user: e2erx2\n          password_file: " + run_dir +
+         "/secrets/xmpp-e2erx2.password\n          target: 127.0.0.3:5222\n";
 }
 
 }  // namespace xp

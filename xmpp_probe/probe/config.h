@@ -49,6 +49,19 @@ struct FailoverOptions {
   bool continuous = false;  // run in the daemon all the time, feeding /metrics
 };
 
+// e2e prober (e2e.h): a sender through the module's target (the load balancer) and one
+// receiver per entry, each pinned to a node, so every message crosses the cluster to at least
+// one of them whichever node the load balancer picked for the sender.
+struct E2eOptions {
+  std::chrono::milliseconds interval{5000};      // one message per receiver this often
+  std::chrono::milliseconds lost_after{10000};   // not delivered by then: failed (late if it comes)
+  std::chrono::milliseconds ping_timeout{2000};  // keep-alive: no pong within this, the session is dead
+  std::chrono::milliseconds backoff_initial{100};
+  std::chrono::milliseconds backoff_max{5000};
+  std::map<std::string, Account> receivers;  // label value -> account (its own target: the node)
+  bool continuous = false;
+};
+
 struct ModuleConfig {
   std::string name;
   std::string prober;  // c2s, login, message, offline, mam, failover
@@ -60,6 +73,7 @@ struct ModuleConfig {
   Account account;
   Account peer;  // message/offline/mam: the receiving account
   FailoverOptions failover;
+  E2eOptions e2e;
 };
 
 struct ProbeConfig {

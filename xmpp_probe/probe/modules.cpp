@@ -41,7 +41,7 @@ const std::map<std::string, Prober>& OneShotProbers() {
 }
 
 bool IsKnownProber(const std::string& name) {
-  return name == "failover" || OneShotProbers().count(name) > 0;
+  return name == "failover" || name == "e2e" || OneShotProbers().count(name) > 0;
 }
 
 ProbeResult RunProbe(const ModuleConfig& module, const std::string& target_in) {
