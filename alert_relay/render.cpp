@@ -143,6 +143,8 @@ Notification ParseWebhook(std::string_view body) {
     a.annotations = StringMap(ja.value("annotations", nlohmann::json()), "annotations");
     a.starts_at = ja.value("startsAt", "");
     a.ends_at = ja.value("endsAt", "");
+    if (ja.contains("fingerprint") && ja["fingerprint"].is_string())
+      a.fingerprint = ja["fingerprint"].get<std::string>();
     n.alerts.push_back(std::move(a));
   }
   if (n.status.empty()) {

@@ -16,6 +16,7 @@ struct Alert {
   std::map<std::string, std::string> annotations;
   std::string starts_at;  // RFC 3339 as Alertmanager sends it
   std::string ends_at;
+  std::string fingerprint;  // Alertmanager's, as `alerts` and `ack` show it
 };
 
 struct Notification {

@@ -5,17 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <sstream>
-#include <stdexcept>
 
-#include "secret_file.h"
 #include "webhook_client.h"
-#include "xmpp/outcome.h"
-#include "xmpp/xmpp_client.h"
 
 namespace relay {
 namespace {
@@ -30,62 +25,6 @@ std::string Timestamp() {
 }
 
 }  // namespace
-
-XmppSender::XmppSender(XmppOptions options) : options_(std::move(options)) {
-  xp::TlsOptions tls;
-  tls.ca_file = options_.ca_file;
-  tls.insecure = options_.insecure;
-  try {
-    tls_ = std::make_shared<xp::TlsContext>(tls);
-  } catch (const xp::ProbeError& e) {
-    throw std::runtime_error(std::string("TLS set-up: ") + e.what());
-  }
-}
-
-XmppSender::~XmppSender() = default;
-
-Delivery XmppSender::Send(const std::string& text) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Delivery d;
-  if (options_.recipients.empty()) {
-    d.outcome = "config_error";
-    d.detail = "no recipients";
-    return d;
-  }
-  auto deadline = xp::Clock::now() + options_.timeout;
-  try {
-    xp::ClientConfig cfg;
-    cfg.target = options_.target;
-    cfg.domain = options_.domain;
-    cfg.user = options_.user;
-    try {
-      cfg.password = xw::ReadSecretFile(options_.password_file);
-    } catch (const xw::ConfigError& e) {
-      throw xp::ProbeError(xp::Outcome::kConfigError, e.what());
-    }
-    cfg.resource = "alert-relay";
-    cfg.tls = tls_;
-    xp::XmppClient client(cfg);
-    client.Login(deadline);
-    int n = 0;
-    for (const auto& to : options_.recipients) {
-      client.SendMessage(to, text, client.NextId("alert") + std::to_string(n++), false, deadline);
-    }
-    // The server answers in order: the ping's reply means the messages were routed (to the
-    // recipient's sessions, or to offline storage).
-    client.Ping(deadline);
-    client.Close(xp::Clock::now() + std::chrono::milliseconds(500));
-    d.ok = true;
-    d.outcome = "ok";
-  } catch (const xp::ProbeError& e) {
-    d.outcome = std::string(xp::OutcomeName(e.outcome()));
-    d.detail = e.what();
-  } catch (const std::exception& e) {
-    d.outcome = "error";
-    d.detail = e.what();
-  }
-  return d;
-}
 
 Delivery SendFallback(const FallbackOptions& o, const std::string& text, const std::string& reason) {
   Delivery d;

@@ -1,17 +1,12 @@
-// Delivery of a rendered alert: as XMPP messages through the chat service itself (the xmpp/
-// client library), or, when that fails, to a fallback (a Slack-compatible webhook and/or a
-// file) so an outage of the chat service never silences its own alerts.
+// What a delivery of a rendered alert needs and returns: the XMPP side's options (the session
+// itself is session.*), and the fallback (a Slack-compatible webhook and/or a file) that takes
+// a notification the chat service could not, so an outage of the chat service never silences
+// its own alerts.
 #pragma once
 
 #include <chrono>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
-
-namespace xp {
-class TlsContext;
-}
 
 namespace relay {
 
@@ -30,23 +25,6 @@ struct Delivery {
   bool ok = false;
   std::string outcome;  // "ok" or the XMPP client's outcome name (connect_refused, auth_failed, ...)
   std::string detail;   // for the log only: may name hosts and files, never secrets
-};
-
-class XmppSender {
- public:
-  explicit XmppSender(XmppOptions options);  // throws std::runtime_error on a bad TLS set-up
-  ~XmppSender();
-  // Logs in (a fresh session per notification: alerts are rare, and a session that died
-  // between two alerts would need the same error handling anyway), sends the text to every
-  // recipient, and confirms with a ping that the server has routed the messages.
-  // Serialised: one delivery at a time.
-  Delivery Send(const std::string& text);
-  const XmppOptions& options() const { return options_; }
-
- private:
-  XmppOptions options_;
-  std::shared_ptr<xp::TlsContext> tls_;
-  std::mutex mu_;
 };
 
 struct FallbackOptions {

@@ -41,15 +41,25 @@ Url ParseUrl(const std::string& url) {
 }  // namespace
 
 HttpReply HttpPostJson(const std::string& url, const std::string& body, std::chrono::milliseconds timeout) {
+  return HttpRequestJson("POST", url, body, timeout);
+}
+
+HttpReply HttpRequestJson(const std::string& method, const std::string& url, const std::string& body,
+                          std::chrono::milliseconds timeout) {
   const Url u = ParseUrl(url);
+  const http::verb verb = http::string_to_verb(method);
+  if (verb == http::verb::unknown) throw HttpError("url", "'" + method + "': not an HTTP method");
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   beast::flat_buffer buffer;
-  http::request<http::string_body> req{http::verb::post, u.target, 11};
+  http::request<http::string_body> req{verb, u.target, 11};
   req.set(http::field::host, u.host);
-  req.set(http::field::content_type, "application/json");
   req.set(http::field::user_agent, "xmppwatch");
-  req.body() = body;
+  if (!body.empty() || verb == http::verb::post) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.set(http::field::accept, "application/json");
   req.prepare_payload();
   http::response_parser<http::string_body> parser;
   parser.body_limit(4 * 1024 * 1024);

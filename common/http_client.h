@@ -23,4 +23,9 @@ struct HttpReply {
 // POSTs `body` (JSON) to an http:// URL. Throws HttpError; any HTTP status is a reply.
 HttpReply HttpPostJson(const std::string& url, const std::string& body, std::chrono::milliseconds timeout);
 
+// The same exchange with any method ("GET", "POST", "DELETE", ...): a JSON body is sent when
+// not empty (REST APIs such as Alertmanager's /api/v2). Throws HttpError like HttpPostJson.
+HttpReply HttpRequestJson(const std::string& method, const std::string& url, const std::string& body,
+                          std::chrono::milliseconds timeout);
+
 }  // namespace xw

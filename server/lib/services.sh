@@ -233,8 +233,10 @@ probe_start() {
 probe_healthy() { is_running probe && http_ok "http://$PROXY_IP:9815/metrics"; }
 
 # The alert relay: Alertmanager's webhook (rules/alertmanager.yml: 127.0.0.1:9099/alert) to
-# XMPP messages from alerts@ to oncall@ through the load balancer; what it cannot deliver goes
-# to relay/fallback.log. Its password is read from a file, never taken from the command line.
+# XMPP messages from alerts@ to oncall@ and the room oncall@conference through the load
+# balancer; what it cannot deliver goes to relay/fallback.log. oncall@ may answer with chat
+# commands (silence, ack, ...) run against Alertmanager. Its password is read from a file,
+# never taken from the command line.
 relay_start() {
   mkdir -p "$RUN_DIR/relay"
   chown "$SERVICE_USER:$SERVICE_USER" "$RUN_DIR/relay"
@@ -243,6 +245,8 @@ relay_start() {
     --web.listen-address "$PROXY_IP:9099" --xmpp.target "$PROXY_IP:5222" --xmpp.domain "$DOMAIN" \
     --xmpp.user alerts --xmpp.password-file "$SECRETS_DIR/xmpp-alerts.password" \
     --xmpp.ca-file "$TLS_DIR/$DOMAIN.crt" --xmpp.to "oncall@$DOMAIN" \
+    --xmpp.room "oncall@conference.$DOMAIN" \
+    --chatops.allow "oncall@$DOMAIN" --alertmanager.url "http://$PROXY_IP:9093" \
     --fallback.file "$RUN_DIR/relay/fallback.log"
 }
 

@@ -2,8 +2,10 @@
 """The alert relay is a daemon of the stack (issue 16): started by `up` with its documented
 command line, healthy, scraped by Prometheus (job alert_relay), and it delivers: a notification
 POSTed the way Alertmanager does (rules/alertmanager.yml sends to 127.0.0.1:9099/alert) reaches
-the on-call account over XMPP, from the relay's own account. (tests/rules/test_relay.py covers
-the relay's behaviour in depth against a relay of its own.)"""
+the on-call account over XMPP, from the relay's own account. Its long-lived session survives a
+kill of the ejabberd node it sits on (it reconnects through the LB) and delivers again.
+(tests/rules/test_relay.py covers the relay's behaviour in depth against a relay of its own;
+tests/stack/test_chatops.py the chat commands.)"""
 import asyncio
 import json
 import os
@@ -33,6 +35,8 @@ def test_started_by_the_stack():
             "--xmpp.domain", s.DOMAIN, "--xmpp.user", "alerts",
             "--xmpp.password-file", f"{s.RUN_DIR}/secrets/xmpp-alerts.password",
             "--xmpp.ca-file", f"{s.RUN_DIR}/tls/{s.DOMAIN}.crt", "--xmpp.to", f"oncall@{s.DOMAIN}",
+            "--xmpp.room", f"oncall@conference.{s.DOMAIN}",
+            "--chatops.allow", f"oncall@{s.DOMAIN}", "--alertmanager.url", "http://127.0.0.1:9093",
             "--fallback.file", f"{s.RUN_DIR}/relay/fallback.log"]
     assert args == want, f"relay command line:\n  {args}\nexpected\n  {want}"
     assert get(URL + "/-/healthy") == "OK\n"
