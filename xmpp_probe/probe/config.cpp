@@ -28,12 +28,14 @@ void CheckKeys(const YAML::Node& node, const std::vector<std::string>& allowed, 
 }
 
 Account ParseAccount(const YAML::Node& n, const std::string& where) {
-  CheckKeys(n, {"user", "password_file", "target", "resource"}, where);
+  CheckKeys(n, {"user", "password_file", "target", "resource", "domain", "ca_file"}, where);
   Account a;
   a.user = n["user"].as<std::string>("");
   a.password_file = n["password_file"].as<std::string>("");
   a.target = n["target"].as<std::string>("");
   a.resource = n["resource"].as<std::string>("");
+  a.domain = n["domain"].as<std::string>("");
+  a.ca_file = n["ca_file"].as<std::string>("");
   if (a.user.empty()) Bad(where, "'user' is required");
   return a;
 }
@@ -172,7 +174,8 @@ ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin)
       Bad(where, e.what());
     }
     bool needs_account = m.prober != "c2s";
-    bool needs_peer = m.prober == "message" || m.prober == "offline" || m.prober == "mam" || m.prober == "failover";
+    bool needs_peer = m.prober == "message" || m.prober == "offline" || m.prober == "mam" || m.prober == "failover" ||
+                      m.prober == "s2s";
     if (needs_account && m.account.user.empty()) Bad(where, "prober " + m.prober + " needs 'account'");
     if (needs_peer && m.peer.user.empty()) Bad(where, "prober " + m.prober + " needs 'peer'");
     if (m.prober == "e2e" && m.e2e.receivers.empty()) Bad(where, "prober e2e needs 'e2e.receivers'");
@@ -207,6 +210,7 @@ ClientConfig MakeClientConfig(const ModuleConfig& module, const Account& account
   ClientConfig c;
   c.target = account.target.empty() ? target : account.target;
   c.domain = module.xmpp.domain.empty() ? SplitHostPort(target, 5222).first : module.xmpp.domain;
+  if (!account.domain.empty()) c.domain = account.domain;
   c.user = account.user;
   c.password = ReadPassword(account);
   c.resource = account.resource.empty() ? default_resource : account.resource;
@@ -218,7 +222,7 @@ ClientConfig MakeClientConfig(const ModuleConfig& module, const Account& account
   c.source_address = module.xmpp.source_address;
   if (c.tls_mode != TlsMode::kPlain) {
     TlsOptions t;
-    t.ca_file = module.xmpp.ca_file;
+    t.ca_file = account.ca_file.empty() ? module.xmpp.ca_file : account.ca_file;
     t.insecure = module.xmpp.insecure_skip_verify;
     c.tls = std::make_shared<TlsContext>(t);
   }
@@ -265,7 +269,14 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          "        xmpp1:\n          user: e2erx1\n          password_file: " +
          run_dir + "/secrets/xmpp-e2erx1.password\n          target: 127.0.0.2:5222\n" +
          "        xmpp2:\n          user: e2erx2\n          password_file: " + run_dir +
-         "/secrets/xmpp-e2erx2.password\n          target: 127.0.0.3:5222\n";
+         "/secrets/xmpp-e2erx2.password\n          target: 127.0.0.3:5222\n" +
+         // Federation (server/lib/peer.sh): the target is peer.test's s2s listener; the sender
+         // logs in to this domain through the load balancer, the receiver at the peer.
+         "  s2s:\n    prober: s2s\n    target: 127.0.0.4:5269\n    timeout: 10s\n" + xmpp +
+         acct("account", "s2sprobe", "      target: 127.0.0.1:5222\n") +
+         "    peer:\n      user: probe\n      password_file: " + run_dir +
+         "/secrets/peer-xmpp-probe.password\n      target: 127.0.0.4:5222\n      domain: peer.test\n"
+         "      ca_file: " + run_dir + "/tls/peer.test.crt\n";
 }
 
 }  // namespace xp

@@ -18,6 +18,10 @@ struct Account {
   std::string password_file;  // first line is the password
   std::string target;         // optional: connect here instead of the probe target
   std::string resource;       // optional
+  // Optional, for an account on another domain (s2s: the federated peer's): its XMPP domain
+  // and the CA file its server's certificate verifies against, instead of the module's.
+  std::string domain;
+  std::string ca_file;
 };
 
 struct XmppOptions {
