@@ -107,14 +107,14 @@ void AlertmanagerClient::ExpireSilence(const std::string& id) const {
 }
 
 nlohmann::json AlertmanagerClient::Alerts(bool all) const {
-  const auto j = Call("GET", all ? "/api/v2/alerts" : "/api/v2/alerts?active=true&silenced=false&inhibited=false", "",
-                      "list the alerts");
+  auto j = Call("GET", all ? "/api/v2/alerts" : "/api/v2/alerts?active=true&silenced=false&inhibited=false", "",
+                "list the alerts");
   if (!j.is_array()) throw AlertmanagerError("bad_answer", "Alertmanager's alert list is not a list");
   return j;
 }
 
 nlohmann::json AlertmanagerClient::Silences() const {
-  const auto j = Call("GET", "/api/v2/silences", "", "list the silences");
+  auto j = Call("GET", "/api/v2/silences", "", "list the silences");
   if (!j.is_array()) throw AlertmanagerError("bad_answer", "Alertmanager's silence list is not a list");
   return j;
 }

@@ -232,7 +232,20 @@ def secret_path(path):
     if rel.startswith(".."):
         return False
     return (rel.startswith("secrets/") or re.search(r"ejabberd\d/conf/(ejabberd\.yml|vm\.args|\.erlang\.cookie)", rel) is not None
-            or re.search(r"tls/.*\.(key|pem)", rel) is not None)
+            or (re.search(r"tls/.*\.(key|pem)", rel) is not None and not is_ca_bundle(rel)))
+
+
+def is_ca_bundle(rel):
+    """tls/*-ca.pem (the s2s trust bundle) holds certificates only and is meant to be read by every
+    server; it is public, provided it never holds a key (checked here whenever it is asked about)."""
+    m = re.search(r"^(tls/[^/]*-ca\.pem)(\.tmp)?$", rel)
+    if not m:
+        return False
+    path = os.path.join(s.RUN_DIR, m.group(1))
+    if os.path.exists(path):
+        with open(path) as f:
+            assert "PRIVATE KEY" not in f.read(), f"{path} is a CA bundle but holds a private key"
+    return True
 
 
 # strace pads short calls with spaces before " = ": "umask(077)          = 022".
