@@ -55,7 +55,7 @@ RUNNING = value_map({0: ("stopped", "red"), 1: ("running", "green")})
 
 
 def timeseries(title, queries, unit="short", desc="", min=None, max=None, stack=False,
-               fill=10, thresh=None, legend_calcs=("lastNotNull", "max"), draw="line"):
+               fill=10, thresh=None, legend_calcs=("lastNotNull", "max"), draw="line", soft_max=None):
     custom = {
         "drawStyle": draw, "lineWidth": 1, "fillOpacity": fill, "gradientMode": "none",
         "showPoints": "never", "pointSize": 4, "spanNulls": False, "lineInterpolation": "linear",
@@ -67,6 +67,8 @@ def timeseries(title, queries, unit="short", desc="", min=None, max=None, stack=
         "hideFrom": {"legend": False, "tooltip": False, "viz": False},
         "thresholdsStyle": {"mode": "line" if thresh else "off"},
     }
+    if soft_max is not None:  # the axis reaches at least this far, so threshold lines stay in view
+        custom["axisSoftMax"] = soft_max
     defaults = {"unit": unit, "color": {"mode": "palette-classic"}, "custom": custom,
                 "thresholds": thresh or thresholds("green"), "mappings": []}
     if min is not None:
@@ -194,7 +196,7 @@ def layout(items):
     return panels
 
 
-def dashboard(uid, title, desc, items, variables, tags=()):
+def dashboard(uid, title, desc, items, variables, tags=(), time_from="now-1h"):
     panel_types = sorted({p["type"] for p in layout(items) if p["type"] != "row"})
     names = {"timeseries": "Time series", "stat": "Stat", "state-timeline": "State timeline", "table": "Table"}
     return {
@@ -226,7 +228,7 @@ def dashboard(uid, title, desc, items, variables, tags=()):
         "schemaVersion": SCHEMA_VERSION,
         "tags": [TAG, *tags],
         "templating": {"list": [ds_variable(), *variables]},
-        "time": {"from": "now-1h", "to": "now"},
+        "time": {"from": time_from, "to": "now"},
         "timepicker": {},
         "timezone": "browser",
         "title": title,
@@ -524,8 +526,118 @@ def probe():
                      items, [module], tags=("probe",))
 
 
+def slo():
+    """rules/slo.yml made visible: per SLO the error budget left, the burn rates the alerts read
+    (with the alerts' thresholds drawn), the error ratio, and the probe's raw events behind them."""
+    h = 'host=~"$host"'
+    probes = f'job="xmpp_probe_modules",{h}'
+    # The alerts' thresholds (SRE workbook): 1x over 3 d is a ticket, 6x over 6 h and 14.4x over 1 h page.
+    burn_thresh = thresholds("green", (1, "yellow"), (6, "orange"), (14.4, "red"))
+
+    def burn(name, label):
+        sel = f'slo="{name}",{h}'
+        return (timeseries(f"{label}: burn rate", [
+            (f"slo:burn_rate:ratio_rate5m{{{sel}}}", "{{host}} 5m"),
+            (f"slo:burn_rate:ratio_rate1h{{{sel}}}", "{{host}} 1h"),
+            (f"slo:burn_rate:ratio_rate6h{{{sel}}}", "{{host}} 6h"),
+            (f"slo:burn_rate:ratio_rate3d{{{sel}}}", "{{host}} 3d")],
+            min=0, soft_max=16, fill=0, thresh=burn_thresh,
+            desc="How many times faster than the objective allows the error budget burns (1: it lasts exactly "
+                 "30 days). Pages: 1h and 5m both over 14.4, or 6h (and 30m) over 6; ticket: 3d (and 6h) over 1 "
+                 "(docs/alerting.md, \"Service level objectives\")."), 12, 8)
+
+    def budget(name, label, good_title, objective, extra):
+        sel = f'slo="{name}",{h}'
+        return [
+            (stat(f"{label}: error budget remaining (30 d)",
+                  [(f"slo:error_budget_remaining:ratio30d{{{sel}}}", "{{host}}")], unit="percentunit", decimals=1,
+                  thresh=thresholds("red", (0, "orange"), (0.25, "green")),
+                  desc="Share of the 30-day error budget left (slo:error_budget_remaining:ratio30d): 100 % untouched, "
+                       "0 spent, below 0 overspent. With less than 30 days of history it covers the time there is."),
+             6, 8),
+            (stat(f"{good_title} (30 d)", [(f"1 - slo:sli_error:ratio_rate30d{{{sel}}}", "{{host}}")],
+                  unit="percentunit", decimals=3, thresh=thresholds("red", (objective, "green")),
+                  desc=f"The SLI over the last 30 days against its objective ({objective * 100:g} %). {extra}"), 6, 8),
+            burn(name, label),
+        ]
+
+    def error_ratio(name, label, what):
+        sel = f'slo="{name}",{h}'
+        return (timeseries(f"{label}: error ratio (SLI)", [
+            (f"slo:sli_error:ratio_rate5m{{{sel}}}", "{{host}} 5m"),
+            (f"slo:sli_error:ratio_rate1h{{{sel}}}", "{{host}} 1h"),
+            (f"slo:sli_error:ratio_rate30d{{{sel}}}", "{{host}} 30d"),
+            (f'1 - slo:objective:ratio{{slo="{name}"}}', "error budget (1 - objective)")],
+            unit="percentunit", min=0, fill=0,
+            desc=f"{what} Above the error budget line, the budget burns faster than it lasts."), 12, 8)
+
+    items = [
+        row("Availability: 99.5 % over 30 days"),
+        *budget("availability", "Availability", "Availability", 0.995,
+                "Good events: probe runs of every module of job xmpp_probe_modules that succeeded, and e2e "
+                "messages delivered within their bound."),
+        error_ratio("availability", "Availability",
+                    "Failed probe runs and failed e2e messages (not delivered within the bound, or due while the "
+                    "sender could not log in) as a share of all probe runs and e2e messages."),
+        (timeseries("Availability: bad events in the last hour, by source", [
+            (f"sum by (host, module) (count_over_time(probe_success{{{probes}}}[1h]) - sum_over_time(probe_success{{{probes}}}[1h]))",
+             "{{host}} probe {{module}}"),
+            (f"sum by (host, receiver, reason) (increase(xmpp_probe_e2e_messages_failed_total{{{h}}}[1h]))",
+             "{{host}} e2e to {{receiver}} {{reason}}")], min=0, fill=0,
+            desc="What eats the availability budget: failed runs per probe module and failed e2e messages per "
+                 "receiver and reason over the last hour. About 104 events a minute on the stack (11 modules every "
+                 "15 s, 2 e2e messages every 2 s): one module failing throughout burns about 8x."), 12, 8),
+        (timeline("Probe success per module", [(f"probe_success{{{probes}}}", "{{module}}")], OK_FAIL,
+                  desc="Every module of job xmpp_probe_modules, one run per scrape (15 s), through the load balancer "
+                       "or at the module's own target (docs/probe.md)."), 12, 8),
+        (timeseries("e2e messages per second", [
+            (f"sum by (host, receiver) (rate(xmpp_probe_e2e_messages_sent_total{{{h}}}[$__rate_interval]))",
+             "{{host}} to {{receiver}} sent"),
+            (f"sum by (host, receiver) (rate(xmpp_probe_e2e_messages_delivered_total{{{h}}}[$__rate_interval]))",
+             "{{host}} to {{receiver}} delivered"),
+            (f"sum by (host, receiver, reason) (rate(xmpp_probe_e2e_messages_failed_total{{{h}}}[$__rate_interval]))",
+             "{{host}} to {{receiver}} failed ({{reason}})"),
+            (f"sum by (host, receiver) (rate(xmpp_probe_e2e_messages_late_total{{{h}}}[$__rate_interval]))",
+             "{{host}} to {{receiver}} late"),
+            (f"sum by (host, receiver) (rate(xmpp_probe_e2e_messages_duplicated_total{{{h}}}[$__rate_interval]))",
+             "{{host}} to {{receiver}} duplicated")], unit="reqps", min=0, fill=0,
+            desc="The continuous e2e module: a message every 2 s from a sender logged in through the load balancer "
+                 "to a receiver on each node. Failed: not delivered within the bound (timeout) or due while the "
+                 "sender could not log in (not_sent); late: arrived after being counted failed."), 12, 8),
+        row("Latency: 99 % of deliveries within 500 ms over 30 days"),
+        *budget("latency", "Latency", "Deliveries within 500 ms", 0.99,
+                "Of the e2e messages delivered, the share that arrived within 500 ms."),
+        error_ratio("latency", "Latency",
+                    "Share of delivered e2e messages that took longer than 500 ms "
+                    "(xmpp_probe_e2e_delivery_seconds, bucket le=\"0.5\")."),
+        (timeseries("e2e delivery latency", [
+            (f"histogram_quantile(0.5, sum by (host, receiver, le) (rate(xmpp_probe_e2e_delivery_seconds_bucket{{{h}}}[$__rate_interval])))",
+             "{{host}} to {{receiver}} p50"),
+            (f"histogram_quantile(0.95, sum by (host, receiver, le) (rate(xmpp_probe_e2e_delivery_seconds_bucket{{{h}}}[$__rate_interval])))",
+             "{{host}} to {{receiver}} p95"),
+            (f"histogram_quantile(0.99, sum by (host, receiver, le) (rate(xmpp_probe_e2e_delivery_seconds_bucket{{{h}}}[$__rate_interval])))",
+             "{{host}} to {{receiver}} p99")],
+            unit="s", min=0, fill=0, thresh=thresholds("green", (0.5, "red")),
+            desc="Sent through the load balancer to arrival at the receiver on each node (HAProxy puts the sender "
+                 "on node 1 unless node 1 was down when it logged in: the receiver on xmpp2 is then the "
+                 "cross-node path). Quantiles are "
+                 "interpolated within histogram buckets (0.3, 0.4, 0.5, 0.75, 1 s, ...)."), 12, 8),
+        (timeline("e2e sessions", [(f"xmpp_probe_e2e_session_up{{{h}}}", "{{role}} {{session}}")], UP_DOWN,
+                  desc="The e2e module's sessions: the sender through the load balancer, a receiver on each node. "
+                       "While a receiver is down no messages are sent to it (the node alerts cover that node); while "
+                       "the sender is down every message due counts as failed (not_sent)."), 24, 5),
+    ]
+    host = query_variable("host", "Probe host", "label_values(slo:sli_error:ratio_rate5m, host)", multi=True,
+                          include_all=True, all_value=".*")
+    return dashboard("xmppwatch-slo", "xmppwatch / SLOs",
+                     "Service level objectives measured by xmpp_probe (rules/slo.yml): availability 99.5 % and 99 % of "
+                     "deliveries within 500 ms over 30 days; error budget left, burn rates against the alerts' "
+                     "thresholds, the error ratios and the probe's events behind them.",
+                     items, [host], tags=("slo",), time_from="now-24h")
+
+
 DASHBOARDS = {"overview.json": overview, "node.json": node, "ejabberd.json": ejabberd,
-              "replication.json": replication, "probe.json": probe}
+              "replication.json": replication, "probe.json": probe, "slo.json": slo}
 
 
 def render(fn):

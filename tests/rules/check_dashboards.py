@@ -89,8 +89,8 @@ def main():
         bad("dashboards/generate.py --check: " + (gen.stdout + gen.stderr).strip())
 
     dashboards = rulelib.dashboards()
-    if len(dashboards) < 5:
-        bad(f"expected the 5 dashboards (overview, node, ejabberd, replication, probe), found {len(dashboards)}")
+    if len(dashboards) < 6:
+        bad(f"expected the 6 dashboards (overview, node, ejabberd, replication, probe, slo), found {len(dashboards)}")
     records = rulelib.recordings()
     uids, titles = {}, {}
     exprs = []

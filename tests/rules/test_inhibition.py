@@ -52,6 +52,9 @@ CASES = [
     (alert("EjabberdAuthFailuresSpike", host="xmpp2", instance="127.0.0.3:9100"), True),  # node down explains it
     (alert("MysqlReplicationIOThreadStopped", severity="critical", host="xmpp2", instance="127.0.0.3:9100", master_host="127.0.0.2"), False),
     (alert("MysqlSecondsBehindMasterNull", host="xmpp2", instance="127.0.0.3:9100", master_host="127.0.0.2"), True),
+    (alert("XmppCertificateExpiryImminent", severity="critical", host="proxy", instance="127.0.0.1:5223", module="c2s_tls"), False),
+    (alert("XmppCertificateExpiringSoon", host="proxy", instance="127.0.0.1:5223", module="c2s_tls"), True),  # same target
+    (alert("XmppCertificateExpiringSoon", host="proxy", instance="127.0.0.1:5222", module="c2s"), False),     # another one
     # A source without the `equal` label must not inhibit everything else without it.
     (alert("HostDown", severity="critical", instance="10.0.0.9:9100", job="node"), False),
     (alert("EjabberdConnectedUsersDropped", job="xmppwatch"), False),
