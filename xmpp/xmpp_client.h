@@ -72,6 +72,10 @@ struct SmState {
   std::deque<std::pair<std::uint32_t, std::string>> unacked;  // seq -> stanza
 };
 
+// The defined condition of a stanza's <error/> ("item-not-found", ...), with its text when
+// the server gave one; "undefined-condition" when there is none.
+std::string StanzaErrorText(const Element& stanza);
+
 class XmppClient {
  public:
   explicit XmppClient(ClientConfig config);
@@ -122,6 +126,11 @@ class XmppClient {
   // Message with a body; request_receipt adds XEP-0184 <request/>.
   void SendMessage(const std::string& to, const std::string& body, const std::string& id, bool request_receipt,
                    Deadline deadline);
+  // Sends <iq type=TYPE to=TO>PAYLOAD</iq> (no 'to' when empty; PAYLOAD is trusted XML) and
+  // returns the reply with its id, a result or an error: what an error means is the caller's
+  // call. Throws kTimeout naming `what`.
+  Element Iq(const std::string& type, const std::string& to, const std::string& payload, Deadline deadline,
+             const std::string& what);
   // XEP-0313: messages archived with `with`, newest last, at most max.
   std::vector<Element> MamQuery(const std::string& with, int max, Deadline deadline);
 

@@ -90,6 +90,33 @@ void XmppClient::SendMessage(const std::string& to, const std::string& body, con
        deadline);
 }
 
+Element XmppClient::Iq(const std::string& type, const std::string& to, const std::string& payload, Deadline deadline,
+                       const std::string& what) {
+  std::string id = NextId("iq");
+  Send("<iq type='" + XmlEscape(type) + "' id='" + id + "'" + (to.empty() ? "" : " to='" + XmlEscape(to) + "'") + ">" +
+           payload + "</iq>",
+       deadline);
+  return WaitFor(
+      [&](const Element& e) {
+        return e.name == "iq" && e.Attr("id") == id && (e.Attr("type") == "result" || e.Attr("type") == "error");
+      },
+      deadline, what);
+}
+
+std::string StanzaErrorText(const Element& stanza) {
+  const Element* error = stanza.Child("error");
+  if (!error) return "undefined-condition";
+  std::string condition = "undefined-condition";
+  for (const auto& c : error->children) {
+    if (c.ns == kNsStanzas && c.name != "text") {
+      condition = c.name;
+      break;
+    }
+  }
+  std::string text = error->ChildText("text", kNsStanzas);
+  return text.empty() ? condition : condition + " (" + text + ")";
+}
+
 std::vector<Element> XmppClient::MamQuery(const std::string& with, int max, Deadline deadline) {
   std::string id = NextId("mam");
   std::string qid = NextId("q");

@@ -71,11 +71,13 @@ ej_render() {
   dir=$(ej_dir "$comp")
   mkdir -p "$dir/conf" "$dir/spool" "$dir/logs" "$dir/upload"
   # Rendered 600 from the start (ejabberd.yml holds the SQL password, vm.args the cookie),
-  # then handed to the ejabberd user.
+  # then handed to the ejabberd user. Upload URLs name the node (ejabberdN.DOMAIN, covered by
+  # the certificate's *.DOMAIN), not its address, so a client can verify them; each node keeps
+  # its own files, so the URL must lead back to the node that took the upload.
   render "$TEMPLATE_DIR/ejabberd.yml" "$dir/conf/ejabberd.yml" \
     NODE_INDEX="$n" NODE_IP="$ip" DOMAIN="$DOMAIN" CERTFILE="$TLS_DIR/$DOMAIN.pem" \
     SQL_PASSWORD="$(secret mariadb-ejabberd.password)" UPLOAD_DIR="$dir/upload" \
-    API_IP="$ip" METRICS_IP="$ip" UPLOAD_URL="https://$ip:5443/upload" S2S_CAFILE="$S2S_CA_FILE"
+    API_IP="$ip" METRICS_IP="$ip" UPLOAD_URL="https://$comp.$DOMAIN:5443/upload" S2S_CAFILE="$S2S_CA_FILE"
   render "$TEMPLATE_DIR/ejabberdctl.cfg" "$dir/conf/ejabberdctl.cfg" \
     NODE_INDEX="$n" NODE_NAME="$(ej_node "$comp")" NODE_IP="$ip" CONF_DIR="$dir/conf" \
     PID_FILE="$dir/ejabberd.pid" EPMD_ADDRESS="$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
@@ -177,9 +179,10 @@ cluster_complete() {
 # dave and erin belong to tests/stack, carol, probe1 and probe2 to xmpp_probe (which also
 # drills with alice and bob), alerts is the alert relay's own account and oncall the one it
 # writes to; e2etx, e2erx1 and e2erx2 are the continuous e2e module's sender and its receivers
-# on node 1 and node 2. An account is created when its password file does not exist yet, so adding a
+# on node 1 and node 2; probe3 (upload, carbons), probe4 (push: must be offline) and pushsvc (the
+# push prober's app server) belong to xmpp_probe too. An account is created when its password file does not exist yet, so adding a
 # name here is enough. Their password files belong to the daemons' user (xmppwatch), mode 600.
-XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2 alerts oncall e2etx e2erx1 e2erx2)
+XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2 alerts oncall e2etx e2erx1 e2erx2 probe3 probe4 pushsvc)
 
 ej_create_accounts() {
   local user pids=() names=() failed=0 i

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # xmpp_probe against the real stack (server/stack, ctest fixture "stack").
-#   tests/probe/integration.sh PROBE_BIN CASE     CASE: modules | auth | cert | drill
+#   tests/probe/integration.sh PROBE_BIN CASE     CASE: modules | builtin | features | auth | cert | drill
 # Leaves the stack as it found it: the drill restarts the node it kills.
 set -euo pipefail
 probe=${1:?usage: integration.sh PROBE_BIN CASE}
@@ -37,6 +37,58 @@ case $case_name in
     # Straight at each node, not only through the load balancer.
     expect_check 0 "XMPP OK - login to 127.0.0.2:5222" --module login --target 127.0.0.2:5222
     expect_check 0 "XMPP OK - login to 127.0.0.3:5222" --module login --target 127.0.0.3:5222
+    ;;
+  builtin)
+    # Every one-shot module of the built-in configuration passes `check` with no other flag
+    # than the stack's run directory and domain: read from `xmpp_probe config`, so a module
+    # added later is covered without touching this list. Continuous probers (failover, e2e;
+    # the drills) are what `check` itself refuses with "is continuous"; anything else that is
+    # not OK fails the test.
+    mapfile -t modules < <("$probe" config --stack.run-dir "$run_dir" --xmpp.domain "$domain" |
+      sed -n 's/^  \([A-Za-z0-9_-]*\):$/\1/p')
+    [ "${#modules[@]}" -ge 10 ] || fail "only ${#modules[@]} modules in the built-in configuration: ${modules[*]}"
+    checked=0
+    for m in "${modules[@]}"; do
+      set +e
+      out=$("$probe" check --stack.run-dir "$run_dir" --xmpp.domain "$domain" --module "$m" 2>&1)
+      rc=$?
+      set -e
+      echo "$m: $out"
+      if [ "$rc" -eq 3 ] && grep -qF "is continuous" <<<"$out"; then continue; fi
+      [ "$rc" -eq 0 ] || fail "check --module $m exited $rc"
+      grep -qF "XMPP OK - $m to" <<<"$out" || fail "check --module $m did not say OK"
+      checked=$((checked + 1))
+    done
+    for m in c2s c2s_tls login message offline mam muc upload push carbons; do
+      grep -qxF "$m" < <(printf '%s\n' "${modules[@]}") || fail "module $m missing from the built-in configuration"
+    done
+    echo "$checked one-shot modules OK"
+    ;;
+  features)
+    # Failing paths of the feature modules against the real servers: a MUC service that is
+    # not one (the upload component), and upload URLs resolved to the other node, which does
+    # not know the slot (each node keeps its own files).
+    pw=$run_dir/secrets/xmpp
+    cat >"$tmp/probe.yml" <<YAML
+modules:
+  muc_wrong_service:
+    prober: muc
+    target: 127.0.0.2:5222
+    timeout: 10s
+    xmpp: {domain: $domain, ca_file: $ca}
+    account: {user: probe1, password_file: $pw-probe1.password}
+    peer: {user: probe2, password_file: $pw-probe2.password}
+    muc: {service: upload.$domain}
+  upload_wrong_node:
+    prober: upload
+    target: 127.0.0.2:5222
+    timeout: 10s
+    xmpp: {domain: $domain, ca_file: $ca}
+    account: {user: probe3, password_file: $pw-probe3.password}
+    upload: {resolve: {ejabberd1.$domain: 127.0.0.3}}
+YAML
+    expect_check 2 "CRITICAL - feature_missing" --config.file "$tmp/probe.yml" --module muc_wrong_service
+    expect_check 2 "CRITICAL - upload_failed" --config.file "$tmp/probe.yml" --module upload_wrong_node
     ;;
   auth)
     printf 'definitely-not-the-password\n' >"$tmp/wrong.password"

@@ -99,6 +99,36 @@ FailoverOptions ParseFailover(const YAML::Node& n, const std::string& where) {
   return f;
 }
 
+MucOptions ParseMuc(const YAML::Node& n, const std::string& where) {
+  CheckKeys(n, {"service", "room"}, where);
+  MucOptions o;
+  o.service = n["service"].as<std::string>("");
+  o.room = n["room"].as<std::string>(o.room);
+  if (o.room.empty() || o.room.find_first_of("@/ ") != std::string::npos) Bad(where, "room must be a plain local part");
+  return o;
+}
+
+UploadOptions ParseUpload(const YAML::Node& n, const std::string& where) {
+  CheckKeys(n, {"payload_bytes", "resolve"}, where);
+  UploadOptions o;
+  o.payload_bytes = n["payload_bytes"].as<std::size_t>(o.payload_bytes);
+  if (o.payload_bytes == 0 || o.payload_bytes > 1024 * 1024) Bad(where, "payload_bytes must be 1..1048576");
+  if (n["resolve"]) {
+    if (!n["resolve"].IsMap()) Bad(where, "resolve must map host names to addresses");
+    o.resolve = n["resolve"].as<std::map<std::string, std::string>>();
+  }
+  return o;
+}
+
+PushOptions ParsePush(const YAML::Node& n, const std::string& where) {
+  CheckKeys(n, {"app_server", "node"}, where);
+  PushOptions o;
+  if (n["app_server"]) o.app_server = ParseAccount(n["app_server"], where + ".app_server");
+  o.node = n["node"].as<std::string>(o.node);
+  if (o.node.empty()) Bad(where, "node must not be empty");
+  return o;
+}
+
 E2eOptions ParseE2e(const YAML::Node& n, const std::string& where) {
   CheckKeys(n, {"interval", "lost_after", "ping_timeout", "backoff_initial", "backoff_max", "receivers", "continuous"},
             where);
@@ -153,7 +183,10 @@ ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin)
     std::string where = origin + ": module " + m.name;
     const YAML::Node& n = kv.second;
     try {
-      CheckKeys(n, {"prober", "target", "allowed_targets", "timeout", "xmpp", "account", "peer", "failover", "e2e"}, where);
+      CheckKeys(n,
+                {"prober", "target", "allowed_targets", "timeout", "xmpp", "account", "peer", "failover", "e2e", "muc",
+                 "upload", "push"},
+                where);
       m.prober = n["prober"].as<std::string>("");
       if (!IsKnownProber(m.prober)) Bad(where, "unknown prober '" + m.prober + "'");
       m.target = n["target"].as<std::string>("");
@@ -170,15 +203,19 @@ ProbeConfig ParseConfig(const std::string& yaml_text, const std::string& origin)
       if (n["peer"]) m.peer = ParseAccount(n["peer"], where + ".peer");
       if (n["failover"]) m.failover = ParseFailover(n["failover"], where + ".failover");
       if (n["e2e"]) m.e2e = ParseE2e(n["e2e"], where + ".e2e");
+      if (n["muc"]) m.muc = ParseMuc(n["muc"], where + ".muc");
+      if (n["upload"]) m.upload = ParseUpload(n["upload"], where + ".upload");
+      if (n["push"]) m.push = ParsePush(n["push"], where + ".push");
     } catch (const YAML::Exception& e) {
       Bad(where, e.what());
     }
     bool needs_account = m.prober != "c2s";
     bool needs_peer = m.prober == "message" || m.prober == "offline" || m.prober == "mam" || m.prober == "failover" ||
-                      m.prober == "s2s";
+                      m.prober == "muc" || m.prober == "push" || m.prober == "carbons" || m.prober == "s2s";
     if (needs_account && m.account.user.empty()) Bad(where, "prober " + m.prober + " needs 'account'");
     if (needs_peer && m.peer.user.empty()) Bad(where, "prober " + m.prober + " needs 'peer'");
     if (m.prober == "e2e" && m.e2e.receivers.empty()) Bad(where, "prober e2e needs 'e2e.receivers'");
+    if (m.prober == "push" && m.push.app_server.user.empty()) Bad(where, "prober push needs 'push.app_server'");
     cfg.modules[m.name] = m;
   }
   return cfg;
@@ -245,8 +282,25 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          "  offline:\n    prober: offline\n    target: 127.0.0.1:5222\n    timeout: 15s\n" + xmpp +
          acct("account", "probe1") + acct("peer", "carol") +
          "  mam:\n    prober: mam\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp + acct("account", "probe1") +
-         acct("peer", "probe2") + "  failover:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" +
-         xmpp + acct("account", "probe1", "      resource: failover-tx\n") +
+         acct("peer", "probe2") +
+         // muc, upload, push, carbons (docs/probe.md): accounts of their own where a session of
+         // the account elsewhere would change what the server does (push needs its user fully
+         // offline; probe1 already has up to six sessions per scrape of max_user_sessions 10).
+         "  muc:\n    prober: muc\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp + acct("account", "probe1") +
+         acct("peer", "probe2", "      target: 127.0.0.3:5222\n") + "    muc:\n      room: xmpp_probe\n" +
+         "  upload:\n    prober: upload\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "probe3") +
+         // The nodes' put_url names them ejabberdN.DOMAIN (covered by the certificate's
+         // *.DOMAIN); the stack has no DNS, so the probe resolves them as an /etc/hosts would.
+         "    upload:\n      resolve:\n        ejabberd1." + domain + ": 127.0.0.2\n        ejabberd2." + domain +
+         ": 127.0.0.3\n" + "  push:\n    prober: push\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "probe4") + acct("peer", "probe2") + "    push:\n      node: xmpp_probe\n" +
+         "      app_server:\n        user: pushsvc\n        password_file: " + run_dir +
+         "/secrets/xmpp-pushsvc.password\n        resource: app-server\n" +
+         "  carbons:\n    prober: carbons\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "probe3") + acct("peer", "probe2") +
+         "  failover:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "probe1", "      resource: failover-tx\n") +
          acct("peer", "probe2", "      resource: failover-rx\n") +
          "    failover:\n      interval: 100ms\n      continuous: true\n"
          // The drill gets accounts of its own: while its receiver reconnects, the server
@@ -276,7 +330,8 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          acct("account", "s2sprobe", "      target: 127.0.0.1:5222\n") +
          "    peer:\n      user: probe\n      password_file: " + run_dir +
          "/secrets/peer-xmpp-probe.password\n      target: 127.0.0.4:5222\n      domain: peer.test\n"
-         "      ca_file: " + run_dir + "/tls/peer.test.crt\n";
+         "      ca_file: " +
+         run_dir + "/tls/peer.test.crt\n";
 }
 
 }  // namespace xp

@@ -53,6 +53,26 @@ struct FailoverOptions {
   bool continuous = false;  // run in the daemon all the time, feeding /metrics
 };
 
+// muc prober (XEP-0045): the room the account creates or joins, the peer reads its history.
+struct MucOptions {
+  std::string service;  // MUC service JID; empty: conference.<domain>
+  std::string room = "xmpp_probe";
+};
+
+// upload prober (XEP-0363).
+struct UploadOptions {
+  std::size_t payload_bytes = 256;  // random bytes per probe (the docroot keeps them, see docs/probe.md)
+  // host -> address for the slot URLs' host names, as curl's --resolve or an /etc/hosts line:
+  // the certificate is still checked against the URL's host name.
+  std::map<std::string, std::string> resolve;
+};
+
+// push prober (XEP-0357): the probe's own app server session receives the notification.
+struct PushOptions {
+  Account app_server;
+  std::string node = "xmpp_probe";  // fixed, so a new registration replaces a leftover one
+};
+
 // e2e prober (e2e.h): a sender through the module's target (the load balancer) and one
 // receiver per entry, each pinned to a node, so every message crosses the cluster to at least
 // one of them whichever node the load balancer picked for the sender.
@@ -75,9 +95,12 @@ struct ModuleConfig {
   std::chrono::milliseconds timeout{10000};
   XmppOptions xmpp;
   Account account;
-  Account peer;  // message/offline/mam: the receiving account
+  Account peer;  // message/offline/mam/muc/push/carbons: the other party
   FailoverOptions failover;
   E2eOptions e2e;
+  MucOptions muc;
+  UploadOptions upload;
+  PushOptions push;
 };
 
 struct ProbeConfig {

@@ -35,7 +35,9 @@ void AddConnectionMetrics(const XmppClient& client, ProbeResult& r) {
 
 const std::map<std::string, Prober>& OneShotProbers() {
   static const std::map<std::string, Prober> probers = {
-      {"c2s", ProbeC2s}, {"login", ProbeLogin}, {"message", ProbeMessage}, {"offline", ProbeOffline}, {"mam", ProbeMam}, {"s2s", ProbeS2s},
+      {"c2s", ProbeC2s},         {"login", ProbeLogin}, {"message", ProbeMessage}, {"offline", ProbeOffline},
+      {"mam", ProbeMam},         {"muc", ProbeMuc},     {"upload", ProbeUpload},   {"push", ProbePush},
+      {"carbons", ProbeCarbons}, {"s2s", ProbeS2s},
   };
   return probers;
 }

@@ -26,6 +26,10 @@ void ProbeLogin(const ModuleConfig& m, const std::string& target, Deadline deadl
 void ProbeMessage(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
 void ProbeOffline(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
 void ProbeMam(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+void ProbeMuc(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+void ProbeUpload(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+void ProbePush(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
+void ProbeCarbons(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
 void ProbeS2s(const ModuleConfig& m, const std::string& target, Deadline deadline, ProbeResult& r);
 
 // Shared by the modules: TLS/certificate and feature metrics of a connected client.
