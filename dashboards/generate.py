@@ -479,8 +479,12 @@ def probe():
     m = 'module=~"$module"'
     items = [
         row("Probes"),
-        (timeline("Probe result", [(f"probe_success{{{m}}}", "{{module}}")], OK_FAIL,
-                  desc="Each module through the load balancer: c2s (TLS only), login, message (across nodes), offline, mam."), 24, 5),
+        (timeline("Probe result", [(f'probe_success{{job!="xmpp_probe_nodes",{m}}}', "{{module}}")], OK_FAIL,
+                  desc="Each module at its own target, mostly the load balancer: c2s (TLS only), login, message (across nodes), "
+                       "offline, mam, muc, upload, push, carbons, s2s."), 24, 5),
+        (timeline("Login per node", [('probe_success{job="xmpp_probe_nodes"}', "{{node}} ({{instance}})")], OK_FAIL,
+                  desc="Login on each ejabberd node directly, bypassing the load balancer (module node_login): a node the "
+                       "balancer hides from users still shows here (XmppNodeLoginFailing: redundancy lost)."), 24, 4),
         (timeseries("Phase durations", [(f"probe_xmpp_duration_seconds{{{m}}}", "{{module}} {{phase}}")], unit="s", min=0,
                     desc="dns, connect, starttls, tls, auth, bind, ping; deliver/receipt (message), offline_delivery, archive."), 12, 8),
         (timeseries("Probe duration", [(f"probe_duration_seconds{{{m}}}", "{{module}}")], unit="s", min=0), 12, 8),

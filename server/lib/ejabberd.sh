@@ -180,9 +180,9 @@ cluster_complete() {
 # drills with alice and bob), alerts is the alert relay's own account and oncall the one it
 # writes to; e2etx, e2erx1 and e2erx2 are the continuous e2e module's sender and its receivers
 # on node 1 and node 2; probe3 (upload, carbons), probe4 (push: must be offline) and pushsvc (the
-# push prober's app server) belong to xmpp_probe too. An account is created when its password file does not exist yet, so adding a
+# push prober's app server) and nodeprobe (node_login, on each node directly) belong to xmpp_probe too. An account is created when its password file does not exist yet, so adding a
 # name here is enough. Their password files belong to the daemons' user (xmppwatch), mode 600.
-XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2 alerts oncall e2etx e2erx1 e2erx2 probe3 probe4 pushsvc)
+XMPP_ACCOUNTS=(alice bob carol dave erin probe1 probe2 alerts oncall e2etx e2erx1 e2erx2 probe3 probe4 pushsvc nodeprobe)
 
 ej_create_accounts() {
   local user pids=() names=() failed=0 i

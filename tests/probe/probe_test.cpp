@@ -78,7 +78,9 @@ TEST(Config, Durations) {
 
 TEST(Config, PasswordFileErrorsNeverShowThePassword) {
   TempDir dir;
-  Account a{"u", dir.Write("pw", "hunter2\n"), "", ""};
+  Account a;
+  a.user = "u";
+  a.password_file = dir.Write("pw", "hunter2\n");
   EXPECT_EQ(ReadPassword(a), "hunter2");
   a.password_file = dir.path + "/missing";
   try {
@@ -170,6 +172,20 @@ TEST(TargetPolicy, OwnTargetOrAllowedListOnly) {
   EXPECT_THROW(ParseConfig("modules:\n  c:\n    prober: c2s\n    allowed_targets: 'x:1'\n", "t"), std::runtime_error);
   EXPECT_THROW(ParseConfig("modules:\n  c:\n    prober: c2s\n    allowed_targets: ['nohost']\n", "t"),
                std::runtime_error);
+}
+
+// The built-in node_login module may be aimed at node 2 as well as its own node 1 (Prometheus
+// job xmpp_probe_nodes), and at nothing else: not the load balancer, not another port.
+TEST(TargetPolicy, BuiltInNodeLoginReachesEachNodeOnly) {
+  auto cfg = ParseConfig(DefaultConfigYaml("/run/x", "xmpp.test"), "default");
+  const ModuleConfig& m = cfg.modules.at("node_login");
+  EXPECT_EQ(m.prober, "login");
+  EXPECT_EQ(m.account.user, "nodeprobe");
+  EXPECT_FALSE(TargetRefusal(m, "127.0.0.2:5222"));
+  EXPECT_FALSE(TargetRefusal(m, "127.0.0.3:5222"));
+  EXPECT_TRUE(TargetRefusal(m, "127.0.0.1:5222"));
+  EXPECT_TRUE(TargetRefusal(m, "127.0.0.3:5223"));
+  EXPECT_TRUE(TargetRefusal(cfg.modules.at("login"), "127.0.0.3:5222"));
 }
 
 TEST(Config, ByteBudgetsReachTheClient) {

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""End to end through the running stack: kill ejabberd node 1; the EjabberdNodeDown and
-HaproxyBackendServerDown alerts travel Prometheus -> Alertmanager -> a webhook receiver this
+"""End to end through the running stack: kill ejabberd node 1; the EjabberdNodeDown,
+HaproxyBackendServerDown and XmppNodeLoginFailing alerts travel Prometheus -> Alertmanager -> a webhook receiver this
 test runs on 127.0.0.1:9097 (the address rules/alertmanager.yml sends to), both as the raw
 webhook (annotations rendered by Prometheus) and as the Slack-compatible chat message rendered
 by rules/templates/xmppwatch.tmpl; restart the node; the resolved notifications arrive.
@@ -31,6 +31,8 @@ say = livelib.say
 WANT = {  # alertname -> labels the firing alert must carry
     "EjabberdNodeDown": {"host": "xmpp1", "severity": "critical"},
     "HaproxyBackendServerDown": {"server": "ej1", "severity": "warning"},
+    # The per-node login probe (job xmpp_probe_nodes) sees node 1 refuse while the LB works.
+    "XmppNodeLoginFailing": {"node": "xmpp1", "instance": "127.0.0.2:5222", "severity": "warning"},
 }
 # XMPPWATCH_E2E_ALERTS=HaproxyBackendServerDown narrows the check (debugging a half-built stack).
 if os.environ.get("XMPPWATCH_E2E_ALERTS"):

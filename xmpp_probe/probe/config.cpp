@@ -277,8 +277,14 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          "  c2s:\n    prober: c2s\n    target: 127.0.0.1:5222\n    timeout: 5s\n" +
          xmpp + "  c2s_tls:\n    prober: c2s\n    target: 127.0.0.2:5223\n    timeout: 5s\n" + xmpp +
          "      tls: direct\n" + "  login:\n    prober: login\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
-         acct("account", "probe1") + "  message:\n    prober: message\n    target: 127.0.0.2:5222\n    timeout: 10s\n" +
-         xmpp + acct("account", "probe1") + acct("peer", "probe2", "      target: 127.0.0.3:5222\n") +
+         acct("account", "probe1") +
+         // node_login: the same login on each node directly (Prometheus job xmpp_probe_nodes
+         // passes the node as target), so a node the load balancer hides is still seen.
+         "  node_login:\n    prober: login\n    target: 127.0.0.2:5222\n"
+         "    allowed_targets: [\"127.0.0.3:5222\"]\n    timeout: 10s\n" +
+         xmpp + acct("account", "nodeprobe") +
+         "  message:\n    prober: message\n    target: 127.0.0.2:5222\n    timeout: 10s\n" + xmpp +
+         acct("account", "probe1") + acct("peer", "probe2", "      target: 127.0.0.3:5222\n") +
          "  offline:\n    prober: offline\n    target: 127.0.0.1:5222\n    timeout: 15s\n" + xmpp +
          acct("account", "probe1") + acct("peer", "carol") +
          "  mam:\n    prober: mam\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp + acct("account", "probe1") +
