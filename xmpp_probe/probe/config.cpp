@@ -301,8 +301,11 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          "    upload:\n      resolve:\n        ejabberd1." + domain + ": 127.0.0.2\n        ejabberd2." + domain +
          ": 127.0.0.3\n" + "  push:\n    prober: push\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
          acct("account", "probe4") + acct("peer", "probe2") + "    push:\n      node: xmpp_probe\n" +
+         // No fixed resource for the app server: each run's session gets its own, so a `check`
+         // running while Prometheus probes does not replace the daemon's app server session
+         // (the registration names the full JID of whichever session enabled it).
          "      app_server:\n        user: pushsvc\n        password_file: " + run_dir +
-         "/secrets/xmpp-pushsvc.password\n        resource: app-server\n" +
+         "/secrets/xmpp-pushsvc.password\n" +
          "  carbons:\n    prober: carbons\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
          acct("account", "probe3") + acct("peer", "probe2") +
          "  failover:\n    prober: failover\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
