@@ -29,6 +29,7 @@ RELAY_BIN=${XMPPWATCH_RELAY_BIN:-$BUILD_DIR/alert_relay/xmppwatch_alert_relay}
 # daemons (exporters, probe, alert relay) as a system user the launcher creates if missing.
 SERVICE_USER=xmppwatch
 PROMETHEUS_USER=prometheus
+VICTORIA_USER=_victoria-metrics
 HAPROXY_USER=haproxy
 EPMD_USER=epmd
 
@@ -37,7 +38,7 @@ START_TIMEOUT=${XMPPWATCH_START_TIMEOUT:-60}
 
 # Components in start order; `down` walks it backwards. ejabberd2 stops before ejabberd1 so
 # node 1 is the last Mnesia node down and can start first next time without waiting for 2.
-COMPONENTS=(epmd mariadb1 mariadb2 ejabberd1 ejabberd2 peer haproxy alertmanager prometheus
+COMPONENTS=(epmd mariadb1 mariadb2 ejabberd1 ejabberd2 peer haproxy alertmanager victoria prometheus
             exporter1 exporter2 exporter3 probe relay)
 
 # Never let an operator's proxy settings turn a loopback health check into outside traffic.
@@ -60,6 +61,7 @@ canonical() {
     lb|haproxy) echo haproxy ;;
     prometheus|prom) echo prometheus ;;
     alertmanager|am) echo alertmanager ;;
+    victoria|vm|victoria-metrics|victoriametrics) echo victoria ;;
     relay|alert-relay|alert_relay) echo relay ;;
     peer|peer.test|ejpeer) echo peer ;;
     exporter1|exporter2|exporter3|probe|epmd) echo "$1" ;;
@@ -76,6 +78,7 @@ component_exe() {
     haproxy) echo haproxy ;;
     prometheus) echo prometheus ;;
     alertmanager) echo prometheus-alertmanager ;;
+    victoria) echo victoria-metrics ;;
     exporter*) echo xmppwatch_exporter ;;
     probe) echo xmpp_probe ;;
     relay) echo xmppwatch_alert_relay ;;
@@ -92,6 +95,7 @@ component_address() {
     haproxy) echo "$PROXY_IP:5222 (c2s) :8404 (/metrics)" ;;
     prometheus) echo "http://$PROXY_IP:9090" ;;
     alertmanager) echo "http://$PROXY_IP:9093" ;;
+    victoria) echo "http://$PROXY_IP:8428 (PromQL: /api/v1/query)" ;;
     exporter1) echo "http://$PROXY_IP:9100/metrics" ;;
     exporter2) echo "http://$XMPP1_IP:9100/metrics" ;;
     exporter3) echo "http://$XMPP2_IP:9100/metrics" ;;

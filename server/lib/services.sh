@@ -171,6 +171,23 @@ alertmanager_start() {
 
 alertmanager_healthy() { http_ok "http://$PROXY_IP:9093/-/ready"; }
 
+# --- VictoriaMetrics: long-term storage ----------------------------------------------------
+# Single-node VictoriaMetrics (Debian's package) receives everything Prometheus scrapes and
+# records through remote_write, and answers PromQL on :8428 for longer than Prometheus keeps
+# it (docs/scaling.md). Retention: XMPPWATCH_VM_RETENTION (VictoriaMetrics syntax: 15d, 12w,
+# 1y; a bare number is months), 15 days by default like Prometheus'.
+victoria_start() {
+  mkdir -p "$RUN_DIR/victoria/data"
+  chown -R "$VICTORIA_USER:$VICTORIA_USER" "$RUN_DIR/victoria/data"
+  spawn_as "$VICTORIA_USER" victoria "$(component_log victoria)" victoria-metrics \
+    -storageDataPath="$RUN_DIR/victoria/data" \
+    -retentionPeriod="${XMPPWATCH_VM_RETENTION:-15d}" \
+    -httpListenAddr="$PROXY_IP:8428" \
+    -loggerLevel=WARN
+}
+
+victoria_healthy() { http_ok "http://$PROXY_IP:8428/health"; }
+
 # --- xmppwatch exporter (one per simulated host) and probe ----------------------------------
 exporter_ip() { case $1 in exporter1) echo "$PROXY_IP" ;; exporter2) echo "$XMPP1_IP" ;; exporter3) echo "$XMPP2_IP" ;; esac; }
 

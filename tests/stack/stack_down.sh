@@ -25,7 +25,7 @@ done
 for pid in $(pgrep -f -- "$run_dir/" || true); do
   exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
   case ${exe##*/} in
-    mariadbd | beam.smp | epmd | haproxy | prometheus | prometheus-alertmanager | xmppwatch_exporter | xmpp_probe | xmppwatch_alert_relay)
+    mariadbd | beam.smp | epmd | haproxy | prometheus | prometheus-alertmanager | victoria-metrics | xmppwatch_exporter | xmpp_probe | xmppwatch_alert_relay)
       left+=("$pid(${exe##*/})") ;;
   esac
 done

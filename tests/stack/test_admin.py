@@ -114,7 +114,7 @@ def test_backup_and_restore():
 def test_status_and_logs():
     out = s.stack("status").stdout
     rows = {line.split()[0]: line for line in out.splitlines()[1:]}
-    for comp in ("mariadb1", "mariadb2", "ejabberd1", "ejabberd2", "haproxy", "prometheus", "alertmanager"):
+    for comp in ("mariadb1", "mariadb2", "ejabberd1", "ejabberd2", "haproxy", "prometheus", "alertmanager", "victoria"):
         assert rows[comp].split()[1] == "up", rows[comp]
     assert "io=Yes sql=Yes" in rows["mariadb1"] and "io=Yes sql=Yes" in rows["mariadb2"]
     assert "ej1@127.0.0.2" in rows["ejabberd2"] and "ej2@127.0.0.3" in rows["ejabberd1"]

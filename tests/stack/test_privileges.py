@@ -30,7 +30,7 @@ EXPECTED_USER = {
     "mariadb1": "mysql", "mariadb2": "mysql",
     "ejabberd1": "ejabberd", "ejabberd2": "ejabberd", "peer": "ejabberd",
     "haproxy": "haproxy",
-    "prometheus": "prometheus", "alertmanager": "prometheus",
+    "prometheus": "prometheus", "alertmanager": "prometheus", "victoria": "_victoria-metrics",
     "exporter1": "xmppwatch", "exporter2": "xmppwatch", "exporter3": "xmppwatch",
     "probe": "xmppwatch", "relay": "xmppwatch",
 }
