@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps build test unit demo down validate sanitize bench clean
+.PHONY: deps build test unit demo down validate sanitize bench clean deb
 
 deps:
 	scripts/install-deps.sh
@@ -36,6 +36,11 @@ sanitize:
 
 bench: build
 	bench/compare_exporters.sh $(BUILD)
+
+# Debian packages of the exporter, the probe and the relay into $(BUILD)/deb, checked by
+# lintian (docs/packaging.md).
+deb: build
+	scripts/build-deb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan
