@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 
+#include "../support/temp_dir.h"
 #include "login_script.h"
 #include "probe/config.h"
 #include "probe/modules.h"
@@ -20,18 +21,7 @@ using test::FakeConn;
 using test::FakeServer;
 using test::LoginScript;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/xp-feature-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string Write(const std::string& name, const std::string& text) const {
-    std::ofstream(path + "/" + name) << text;
-    return path + "/" + name;
-  }
-};
+using TempDir = test::TempDir;
 
 // What the session answers to one client stanza; empty: an empty IQ result (for an IQ) or
 // nothing (otherwise).

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../support/temp_dir.h"
 #include "exposition.h"
 #include "login_script.h"
 #include "probe/config.h"
@@ -19,18 +20,7 @@ namespace {
 using test::FakeServer;
 using test::LoginScript;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/xp-probe-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string Write(const std::string& name, const std::string& text) const {
-    std::ofstream(path + "/" + name) << text;
-    return path + "/" + name;
-  }
-};
+using TempDir = test::TempDir;
 
 std::string PlainConfig(const std::string& pwfile, const std::string& prober = "login") {
   return "modules:\n  m:\n    prober: " + prober +

@@ -20,21 +20,6 @@ namespace xp {
 
 namespace {
 
-// "remote-server-not-found (text)" from a stanza's <error/>.
-std::string ErrorCondition(const Element& stanza) {
-  const Element* err = stanza.Child("error");
-  if (!err) return "error without <error/>";
-  std::string cond = "undefined-condition";
-  for (const auto& c : err->children) {
-    if (c.ns == kNsStanzas && c.name != "text") {
-      cond = c.name;
-      break;
-    }
-  }
-  std::string text = err->ChildText("text", kNsStanzas);
-  return text.empty() ? cond : cond + " (" + text + ")";
-}
-
 // Waits at `waiter` for a stanza matching `match` while watching `bouncer` for an error
 // message about `id` (a server that cannot deliver returns the stanza to its sender with
 // type='error'). Both sessions are read in turn, `bouncer` only for what is already there.
@@ -49,11 +34,11 @@ Element AwaitAcross(XmppClient& waiter, const std::function<bool(const Element&)
     auto e = waiter.Receive(std::min(deadline, Clock::now() + std::chrono::milliseconds(50)));
     if (e && match(*e)) return std::move(*e);
     if (e && bounced(*e)) {
-      throw ProbeError(Outcome::kS2sFailed, what + ": bounced to " + waiter.bare_jid() + ": " + ErrorCondition(*e));
+      throw ProbeError(Outcome::kS2sFailed, what + ": bounced to " + waiter.bare_jid() + ": " + StanzaErrorText(*e));
     }
     while (auto b = bouncer.Receive(Clock::now())) {
       if (bounced(*b)) {
-        throw ProbeError(Outcome::kS2sFailed, what + ": bounced to " + bouncer.bare_jid() + ": " + ErrorCondition(*b));
+        throw ProbeError(Outcome::kS2sFailed, what + ": bounced to " + bouncer.bare_jid() + ": " + StanzaErrorText(*b));
       }
     }
   }
