@@ -15,6 +15,16 @@ DOMAIN=${XMPPWATCH_DOMAIN:-xmpp.test}
 PROXY_IP=127.0.0.1
 XMPP1_IP=127.0.0.2
 XMPP2_IP=127.0.0.3
+# Nodes of the ejabberd cluster: the seed's pair, or up to 5 with `up --nodes N` (recorded in
+# state/nodes, so every later command knows them). Nodes 3 to 5 are chat hosts without a
+# database of their own, on 127.0.0.5-7 (127.0.0.4 is the federated peer, lib/peer.sh).
+MAX_NODES=5
+NODES_FILE=$RUN_DIR/state/nodes
+NODES=2
+if [ -r "$NODES_FILE" ]; then
+  NODES=$(tr -dc '0-9' <"$NODES_FILE")
+  [[ $NODES =~ ^[2-5]$ ]] || NODES=2
+fi
 
 SECRETS_DIR=$RUN_DIR/secrets
 PID_DIR=$RUN_DIR/pids
@@ -38,8 +48,23 @@ START_TIMEOUT=${XMPPWATCH_START_TIMEOUT:-60}
 
 # Components in start order; `down` walks it backwards. ejabberd2 stops before ejabberd1 so
 # node 1 is the last Mnesia node down and can start first next time without waiting for 2.
-COMPONENTS=(epmd mariadb1 mariadb2 ejabberd1 ejabberd2 peer haproxy alertmanager victoria prometheus
-            exporter1 exporter2 exporter3 probe relay)
+# Nodes past the second add ejabberdN and its host's exporter (exporter N+1).
+set_components() {
+  local n extra_ej=() extra_exp=()
+  for ((n = 3; n <= NODES; n++)); do
+    extra_ej+=("ejabberd$n")
+    extra_exp+=("exporter$((n + 1))")
+  done
+  COMPONENTS=(epmd mariadb1 mariadb2 ejabberd1 ejabberd2 "${extra_ej[@]}" peer haproxy alertmanager victoria
+              prometheus exporter1 exporter2 exporter3 "${extra_exp[@]}" probe relay)
+}
+set_components
+
+# Every ejabberd component of the cluster, node 1 first.
+ej_components() {
+  local n
+  for ((n = 1; n <= NODES; n++)); do echo "ejabberd$n"; done
+}
 
 # Never let an operator's proxy settings turn a loopback health check into outside traffic.
 export no_proxy='*' NO_PROXY='*'
@@ -58,6 +83,8 @@ canonical() {
     db2|mariadb2|mysql2) echo mariadb2 ;;
     ej1|ejabberd1|node1|xmpp1) echo ejabberd1 ;;
     ej2|ejabberd2|node2|xmpp2) echo ejabberd2 ;;
+    ej[3-5]|ejabberd[3-5]|node[3-5]|xmpp[3-5]) echo "ejabberd${1: -1}" ;;
+    exporter[4-6]) echo "$1" ;;
     lb|haproxy) echo haproxy ;;
     prometheus|prom) echo prometheus ;;
     alertmanager|am) echo alertmanager ;;
@@ -92,6 +119,7 @@ component_address() {
     mariadb2) echo "$XMPP2_IP:3306" ;;
     ejabberd1) echo "$XMPP1_IP:5222 c2s :5223 tls :5224 lb :5269 s2s :5280 api :5443 upload" ;;
     ejabberd2) echo "$XMPP2_IP:5222 c2s :5223 tls :5224 lb :5269 s2s :5280 api :5443 upload" ;;
+    ejabberd[3-5]) echo "$(node_ip "$1"):5222 c2s :5223 tls :5224 lb :5269 s2s :5280 api :5443 upload" ;;
     haproxy) echo "$PROXY_IP:5222 (c2s) :8404 (/metrics)" ;;
     prometheus) echo "http://$PROXY_IP:9090" ;;
     alertmanager) echo "http://$PROXY_IP:9093" ;;
@@ -99,13 +127,21 @@ component_address() {
     exporter1) echo "http://$PROXY_IP:9100/metrics" ;;
     exporter2) echo "http://$XMPP1_IP:9100/metrics" ;;
     exporter3) echo "http://$XMPP2_IP:9100/metrics" ;;
+    exporter[4-6]) echo "http://$(node_ip "ejabberd$((${1: -1} - 1))"):9100/metrics" ;;
     probe) echo "http://$PROXY_IP:9815/metrics" ;;
     relay) echo "http://$PROXY_IP:9099/alert" ;;
     peer) echo "$PEER_IP:5222 c2s :5269 s2s :5280 api" ;;
   esac
 }
 
-node_ip() { case $1 in *1) echo "$XMPP1_IP" ;; *2) echo "$XMPP2_IP" ;; esac; }
+# The address of chat host N (from a name ending in N: ejabberd3, mariadb1).
+node_ip() {
+  case ${1: -1} in
+    1) echo "$XMPP1_IP" ;;
+    2) echo "$XMPP2_IP" ;;
+    [3-5]) echo "127.0.0.$((${1: -1} + 2))" ;;
+  esac
+}
 node_index() { echo "${1: -1}"; }
 
 pid_file() { echo "$PID_DIR/$1.pid"; }

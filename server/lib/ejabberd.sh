@@ -64,6 +64,15 @@ ejctl_secret() {
   ) 9>&-
 }
 
+# The database a node uses: its own host's on the pair; nodes past the second share the pair,
+# odd ones MariaDB 1, even ones MariaDB 2, so neither takes all the extra load. A node
+# whose database dies is taken out by HAProxy's agent (exporter --lb-agent), as on the pair.
+ej_sql_ip() {
+  local n
+  n=$(node_index "$1")
+  if [ $((n % 2)) -eq 1 ]; then echo "$XMPP1_IP"; else echo "$XMPP2_IP"; fi
+}
+
 ej_render() {
   local comp=$1 n ip dir
   n=$(node_index "$comp")
@@ -77,7 +86,8 @@ ej_render() {
   render "$TEMPLATE_DIR/ejabberd.yml" "$dir/conf/ejabberd.yml" \
     NODE_INDEX="$n" NODE_IP="$ip" DOMAIN="$DOMAIN" CERTFILE="$TLS_DIR/$DOMAIN.pem" \
     SQL_PASSWORD="$(secret mariadb-ejabberd.password)" UPLOAD_DIR="$dir/upload" \
-    API_IP="$ip" METRICS_IP="$ip" UPLOAD_URL="https://$comp.$DOMAIN:5443/upload" S2S_CAFILE="$S2S_CA_FILE"
+    API_IP="$ip" METRICS_IP="$ip" UPLOAD_URL="https://$comp.$DOMAIN:5443/upload" S2S_CAFILE="$S2S_CA_FILE" \
+    SQL_IP="$(ej_sql_ip "$comp")"
   render "$TEMPLATE_DIR/ejabberdctl.cfg" "$dir/conf/ejabberdctl.cfg" \
     NODE_INDEX="$n" NODE_NAME="$(ej_node "$comp")" NODE_IP="$ip" CONF_DIR="$dir/conf" \
     PID_FILE="$dir/ejabberd.pid" EPMD_ADDRESS="$PROXY_IP,$XMPP1_IP,$XMPP2_IP"
@@ -154,25 +164,43 @@ ej_healthy() {
 # Cluster members as seen by this node, space separated.
 ej_cluster() { ej_api "$1" list_cluster '{}' | tr -d '[]"' | tr ',' ' '; }
 
-# Node 2 joins node 1 once; Mnesia remembers the membership on disk after that.
+# Every node past the first joins node 1 once (state/cluster.done for node 2, as before;
+# state/cluster-ejabberdN.done for the others); Mnesia remembers the membership on disk.
 ej_join_cluster() {
-  local stamp=$RUN_DIR/state/cluster.done
-  [ -e "$stamp" ] && return 0
-  local out
-  out=$(ejctl ejabberd2 join_cluster "$(ej_node ejabberd1)" 2>&1) ||
-    die "ejabberd2: join_cluster failed: $out"
-  wait_until 30 "ejabberd2 after join_cluster" ej_healthy ejabberd2 ||
-    { log_tail ejabberd2; die "ejabberd2 did not come back after join_cluster"; }
-  wait_until 10 "two cluster members" cluster_complete ||
-    die "cluster members after join: $(ej_cluster ejabberd1)"
-  mkdir -p "$RUN_DIR/state"
-  touch "$stamp"
+  local comp stamp out
+  for comp in $(ej_components); do
+    [ "$comp" = ejabberd1 ] && continue
+    stamp=$RUN_DIR/state/cluster-$comp.done
+    [ "$comp" = ejabberd2 ] && stamp=$RUN_DIR/state/cluster.done
+    [ -e "$stamp" ] && continue
+    out=$(ejctl "$comp" join_cluster "$(ej_node ejabberd1)" 2>&1) ||
+      die "$comp: join_cluster failed: $out"
+    wait_until 30 "$comp after join_cluster" ej_healthy "$comp" ||
+      { log_tail "$comp"; die "$comp did not come back after join_cluster"; }
+    wait_until 10 "$comp in the cluster" cluster_has "$comp" ||
+      die "cluster members after join: $(ej_cluster ejabberd1)"
+    mkdir -p "$RUN_DIR/state"
+    touch "$stamp"
+  done
+}
+
+cluster_has() {
+  local m
+  m=$(ej_cluster ejabberd1) || return 1
+  [[ $m == *"$(ej_node ejabberd1)"* && $m == *"$(ej_node "$1")"* ]]
 }
 
 cluster_complete() {
-  local m
-  m=$(ej_cluster ejabberd1) || return 1
-  [[ $m == *"$(ej_node ejabberd1)"* && $m == *"$(ej_node ejabberd2)"* ]]
+  local comp
+  for comp in $(ej_components); do cluster_has "$comp" || return 1; done
+}
+
+# "ej1@127.0.0.2,ej2@127.0.0.3,...": what the exporters expect to see in the cluster.
+cluster_members() {
+  local comp out=()
+  for comp in $(ej_components); do out+=("$(ej_node "$comp")"); done
+  local IFS=,
+  echo "${out[*]}"
 }
 
 # Accounts created at `up` with random passwords (secrets/xmpp-<user>.password): alice, bob,

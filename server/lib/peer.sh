@@ -40,6 +40,8 @@ s2s_hosts_render() {
     grep -vE "[[:space:]]($DOMAIN|$PEER_DOMAIN)([[:space:]]|\$)" /etc/hosts || true
     echo "$XMPP1_IP $DOMAIN"
     echo "$XMPP2_IP $DOMAIN"
+    local n
+    for ((n = 3; n <= NODES; n++)); do echo "$(node_ip "ejabberd$n") $DOMAIN"; done
     echo "$PEER_IP $PEER_DOMAIN"
   } >"$tmp"
   chmod 644 "$tmp"

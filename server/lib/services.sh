@@ -45,7 +45,11 @@ epmd_start() {
     log "epmd: already running and not started by this stack; using it, will not stop it"
     return 0
   fi
-  spawn_as "$EPMD_USER" epmd "$RUN_DIR/epmd/epmd.log" epmd -address "$PROXY_IP,$XMPP1_IP,$XMPP2_IP,$PEER_IP"
+  # Every address a node may have (up to MAX_NODES), so a node added later (up --nodes N)
+  # registers with the epmd already running.
+  local n addrs="$PROXY_IP,$XMPP1_IP,$XMPP2_IP,$PEER_IP"
+  for ((n = 3; n <= MAX_NODES; n++)); do addrs+=",$(node_ip "ejabberd$n")"; done
+  spawn_as "$EPMD_USER" epmd "$RUN_DIR/epmd/epmd.log" epmd -address "$addrs"
 }
 
 # --- HAProxy -----------------------------------------------------------------------------
@@ -54,13 +58,19 @@ epmd_start() {
 haproxy_render() {
   mkdir -p "$RUN_DIR/haproxy" "$RUN_DIR/haproxy/chroot"
   chmod 755 "$RUN_DIR/haproxy/chroot"
+  # Nodes past the second are backups too, in order: HAProxy sends everyone to the first
+  # backup that is up (no allbackups), as it does with the pair.
+  local n extra=""
+  for ((n = 3; n <= NODES; n++)); do
+    extra+="\n    server ej$n $(node_ip "ejabberd$n"):5224 send-proxy-v2 check port 5222 backup"
+  done
   RENDER_MODE=644 render "$TEMPLATE_DIR/haproxy.cfg" "$RUN_DIR/haproxy/haproxy.cfg" \
     HAPROXY_SOCKET="$RUN_DIR/haproxy/admin.sock" HAPROXY_CHROOT="$RUN_DIR/haproxy/chroot" \
     HAPROXY_USER="$HAPROXY_USER" HAPROXY_GROUP="$HAPROXY_USER" \
     STATS_IP="$PROXY_IP" LB_BIND_IP="$PROXY_IP" \
     PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" \
     DOMAIN="$DOMAIN" RATE_LIMIT="${XMPPWATCH_HAPROXY_CONN_RATE:-300}" \
-    SESSION_RATE="${XMPPWATCH_HAPROXY_SESSION_RATE:-200}"
+    SESSION_RATE="${XMPPWATCH_HAPROXY_SESSION_RATE:-200}" EXTRA_SERVERS="$extra"
 }
 
 haproxy_check() {
@@ -80,7 +90,7 @@ haproxy_healthy() {
   http_ok "http://$PROXY_IP:8404/metrics" && tcp_open "$PROXY_IP" 5222 || return 1
   local servers n
   servers=" $(haproxy_servers) "
-  for n in 1 2; do
+  for ((n = 1; n <= NODES; n++)); do
     if ej_healthy "ejabberd$n" 2>/dev/null; then
       [[ $servers == *" ej$n=UP "* ]] || return 1
     fi
@@ -113,9 +123,17 @@ prometheus_link_rules() {
 prometheus_render() {
   mkdir -p "$RUN_DIR/prometheus/data"
   chown -R "$PROMETHEUS_USER:$PROMETHEUS_USER" "$RUN_DIR/prometheus/data"
+  # Nodes past the second: their host's exporter and their per-node login probe.
+  local n ip extra_hosts="" extra_nodes=""
+  for ((n = 3; n <= NODES; n++)); do
+    ip=$(node_ip "ejabberd$n")
+    extra_hosts+="\n      - targets: [\"$ip:9100\"]\n        labels: {host: xmpp$n, role: xmpp}"
+    extra_nodes+="\n      - targets: [\"$ip:5222\"]\n        labels: {host: proxy, node: xmpp$n}"
+  done
   RENDER_MODE=644 render "$TEMPLATE_DIR/prometheus.yml" "$RUN_DIR/prometheus/prometheus.yml" \
     RULES_GLOB="$RUN_DIR/prometheus/rules/*.yml" STATS_IP="$PROXY_IP" \
-    PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP"
+    PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" \
+    EXTRA_HOSTS="$extra_hosts" EXTRA_NODES="$extra_nodes"
   prometheus_link_rules
 }
 
@@ -189,7 +207,13 @@ victoria_start() {
 victoria_healthy() { http_ok "http://$PROXY_IP:8428/health"; }
 
 # --- xmppwatch exporter (one per simulated host) and probe ----------------------------------
-exporter_ip() { case $1 in exporter1) echo "$PROXY_IP" ;; exporter2) echo "$XMPP1_IP" ;; exporter3) echo "$XMPP2_IP" ;; esac; }
+# exporter1 is the proxy's, exporter N+1 chat host N's.
+exporter_ip() {
+  case $1 in
+    exporter1) echo "$PROXY_IP" ;;
+    exporter[2-6]) node_ip "ejabberd$((${1: -1} - 1))" ;;
+  esac
+}
 
 exporter_start() {
   local comp=$1 ip
@@ -214,7 +238,7 @@ exporter_start() {
       host+=(
         --collector.service.names="ejabberd=beam.smp:$node,mariadb=mariadbd:$(mariadb_dir "mariadb$n")/"
         --collector.ejabberd --collector.ejabberd.api-url="http://$ip:5280/api"
-        --collector.ejabberd.cluster-members="$(ej_node ejabberd1),$(ej_node ejabberd2)"
+        --collector.ejabberd.cluster-members="$(cluster_members)"
         --collector.ejabberd_metrics --collector.ejabberd_metrics.listen-address="$ip:11111"
         --collector.ejabberd_auth --collector.ejabberd_auth.log-file="$RUN_DIR/ejabberd$n/logs/ejabberd.log"
         --collector.mysql --collector.mysql.address="$ip:3306"
@@ -222,6 +246,20 @@ exporter_start() {
         # Every 50 ms, so the lag it measures is good to well under 100 ms.
         --collector.mysql.heartbeat-interval=0.05
         # HAProxy's agent-check: "down" while ejabberd cannot write to its database.
+        --lb-agent.listen-address="$ip:9101" --lb-agent.ejabberd-api-url="http://$ip:5280/api"
+        --lb-agent.domain="$DOMAIN"
+      ) ;;
+    exporter[4-6])
+      # A chat host past the second: its ejabberd node, no database of its own (it uses the
+      # pair's, lib/ejabberd.sh), and the agent HAProxy asks about it.
+      local n=$((${comp: -1} - 1)) node
+      node=$(ej_node "ejabberd$n")
+      host+=(
+        --collector.service.names="ejabberd=beam.smp:$node"
+        --collector.ejabberd --collector.ejabberd.api-url="http://$ip:5280/api"
+        --collector.ejabberd.cluster-members="$(cluster_members)"
+        --collector.ejabberd_metrics --collector.ejabberd_metrics.listen-address="$ip:11111"
+        --collector.ejabberd_auth --collector.ejabberd_auth.log-file="$RUN_DIR/ejabberd$n/logs/ejabberd.log"
         --lb-agent.listen-address="$ip:9101" --lb-agent.ejabberd-api-url="http://$ip:5280/api"
         --lb-agent.domain="$DOMAIN"
       ) ;;

@@ -27,10 +27,10 @@ render "$TEMPLATE_DIR/haproxy.cfg" "$vm1/etc/haproxy/haproxy.cfg" \
   HAPROXY_SOCKET=/run/haproxy/admin.sock HAPROXY_CHROOT=/var/lib/haproxy \
   HAPROXY_USER=haproxy HAPROXY_GROUP=haproxy STATS_IP=127.0.0.1 LB_BIND_IP="$LB_BIND_IP" \
   PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" DOMAIN="$DOMAIN" \
-  RATE_LIMIT="$RATE_LIMIT" SESSION_RATE="$SESSION_RATE"
+  RATE_LIMIT="$RATE_LIMIT" SESSION_RATE="$SESSION_RATE" EXTRA_SERVERS=""
 render "$TEMPLATE_DIR/prometheus.yml" "$vm1/etc/prometheus/prometheus.yml" \
   RULES_GLOB="/etc/prometheus/rules/*.yml" STATS_IP=127.0.0.1 \
-  PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP"
+  PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" EXTRA_HOSTS="" EXTRA_NODES=""
 if [ -f "$RULES_DIR/alertmanager.yml" ]; then
   cp "$RULES_DIR/alertmanager.yml" "$vm1/etc/prometheus/alertmanager.yml"
 else
@@ -62,7 +62,7 @@ for vm in "$vm2" "$vm3"; do
     NODE_INDEX="$n" NODE_IP="$ip" DOMAIN="$DOMAIN" CERTFILE="/etc/ejabberd/$DOMAIN.pem" \
     SQL_PASSWORD="$sql_password" UPLOAD_DIR=/var/lib/ejabberd/upload \
     API_IP=127.0.0.1 METRICS_IP=127.0.0.1 UPLOAD_URL="https://$ip:5443/upload" \
-    S2S_CAFILE=/etc/ejabberd/s2s-ca.pem
+    S2S_CAFILE=/etc/ejabberd/s2s-ca.pem SQL_IP="$ip"
   render "$TEMPLATE_DIR/ejabberdctl.cfg" "$vm/etc/ejabberd/ejabberdctl.cfg" \
     NODE_INDEX="$n" NODE_NAME="ej$n@$ip" NODE_IP="$ip" CONF_DIR=/etc/ejabberd \
     PID_FILE=/run/ejabberd/ejabberd.pid EPMD_ADDRESS="127.0.0.1,$ip"

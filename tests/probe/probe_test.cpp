@@ -173,6 +173,8 @@ TEST(TargetPolicy, BuiltInNodeLoginReachesEachNodeOnly) {
   EXPECT_EQ(m.account.user, "nodeprobe");
   EXPECT_FALSE(TargetRefusal(m, "127.0.0.2:5222"));
   EXPECT_FALSE(TargetRefusal(m, "127.0.0.3:5222"));
+  EXPECT_FALSE(TargetRefusal(m, "127.0.0.7:5222"));  // node 5 of server/stack up --nodes 5
+  EXPECT_TRUE(TargetRefusal(m, "127.0.0.4:5222"));   // the federated peer: another domain
   EXPECT_TRUE(TargetRefusal(m, "127.0.0.1:5222"));
   EXPECT_TRUE(TargetRefusal(m, "127.0.0.3:5223"));
   EXPECT_TRUE(TargetRefusal(cfg.modules.at("login"), "127.0.0.3:5222"));

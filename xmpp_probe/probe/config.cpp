@@ -279,9 +279,11 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          "      tls: direct\n" + "  login:\n    prober: login\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
          acct("account", "probe1") +
          // node_login: the same login on each node directly (Prometheus job xmpp_probe_nodes
-         // passes the node as target), so a node the load balancer hides is still seen.
+         // passes the node as target), so a node the load balancer hides is still seen. The
+         // allowed targets are the other nodes server/stack may run (up --nodes 5: .5 to .7).
          "  node_login:\n    prober: login\n    target: 127.0.0.2:5222\n"
-         "    allowed_targets: [\"127.0.0.3:5222\"]\n    timeout: 10s\n" +
+         "    allowed_targets: [\"127.0.0.3:5222\", \"127.0.0.5:5222\", \"127.0.0.6:5222\", \"127.0.0.7:5222\"]\n"
+         "    timeout: 10s\n" +
          xmpp + acct("account", "nodeprobe") +
          "  message:\n    prober: message\n    target: 127.0.0.2:5222\n    timeout: 10s\n" + xmpp +
          acct("account", "probe1") + acct("peer", "probe2", "      target: 127.0.0.3:5222\n") +
