@@ -557,7 +557,7 @@ def slo():
                   [(f"slo:error_budget_remaining:ratio30d{{{sel}}}", "{{host}}")], unit="percentunit", decimals=1,
                   thresh=thresholds("red", (0, "orange"), (0.25, "green")),
                   desc="Share of the 30-day error budget left (slo:error_budget_remaining:ratio30d): 100 % untouched, "
-                       "0 spent, below 0 overspent. With less than 30 days of history it covers the time there is."),
+                       "0 spent, below 0 overspent. It covers the history Prometheus holds: at most its retention (15 d on the stack)."),
              6, 8),
             (stat(f"{good_title} (30 d)", [(f"1 - slo:sli_error:ratio_rate30d{{{sel}}}", "{{host}}")],
                   unit="percentunit", decimals=3, thresh=thresholds("red", (objective, "green")),

@@ -41,4 +41,13 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/xmppwatch-a
   echo "deps: apt-get install failed (full log: /tmp/xmppwatch-apt.log)" >&2
   exit 1
 }
+# Peers the stack or the benchmarks start themselves, on loopback: their Debian units, enabled
+# by the packages, would start them at the next boot on every interface (VictoriaMetrics
+# :8428, the exporters) and take the stack's ports. Only packages this run installed, and only
+# under systemd (elsewhere policy-rc.d above already kept them from starting).
+if [ -d /run/systemd/system ]; then
+  for unit in victoria-metrics prometheus-process-exporter prometheus-node-exporter; do
+    if [[ " ${missing[*]} " == *" $unit "* ]]; then systemctl disable --now --quiet "$unit" || true; fi
+  done
+fi
 echo "deps: done"

@@ -5,7 +5,7 @@
 # Any healthy ejabberd node will do: the accounts live in the replicated database.
 ej_any() {
   local comp
-  for comp in ejabberd1 ejabberd2; do
+  for comp in $(ej_components); do
     if ej_healthy "$comp" 2>/dev/null; then echo "$comp"; return 0; fi
   done
   die "no ejabberd node is running (server/stack up)"
@@ -160,7 +160,7 @@ cmd_restore() {
     replication_running "$comp" || die "restore: replication into $comp is broken; fix it first (server/stack check-replication)"
   done
   take_lock
-  for comp in ejabberd2 ejabberd1; do
+  for comp in $(ej_components | tac); do
     if is_running "$comp"; then was_running+=("$comp"); stop_component "$comp"; fi
   done
   # Master-master: a write the peer took just before its ejabberd stopped may still be on its
@@ -173,7 +173,7 @@ cmd_restore() {
   gzip -dc "$file" | mdb mariadb1 || die "restore: loading $file failed (ejabberd left stopped; server/stack up restarts it)"
   caught_up mariadb1 mariadb2 120 || die "restore: mariadb2 did not apply the restore"
   log "restore: mariadb2 applied the restore by replication"
-  for comp in ejabberd1 ejabberd2; do
+  for comp in $(ej_components); do
     if [[ " ${was_running[*]} " == *" $comp "* ]]; then bring_up "$comp"; fi
   done
   cmd_check_replication

@@ -83,8 +83,9 @@ canonical() {
     db2|mariadb2|mysql2) echo mariadb2 ;;
     ej1|ejabberd1|node1|xmpp1) echo ejabberd1 ;;
     ej2|ejabberd2|node2|xmpp2) echo ejabberd2 ;;
-    ej[3-5]|ejabberd[3-5]|node[3-5]|xmpp[3-5]) echo "ejabberd${1: -1}" ;;
-    exporter[4-6]) echo "$1" ;;
+    # Nodes past the second exist only in a cluster of that size (up --nodes N).
+    ej[3-5]|ejabberd[3-5]|node[3-5]|xmpp[3-5]) [ "${1: -1}" -le "$NODES" ] || return 1; echo "ejabberd${1: -1}" ;;
+    exporter[4-6]) [ $((${1: -1} - 1)) -le "$NODES" ] || return 1; echo "$1" ;;
     lb|haproxy) echo haproxy ;;
     prometheus|prom) echo prometheus ;;
     alertmanager|am) echo alertmanager ;;

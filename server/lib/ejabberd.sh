@@ -190,11 +190,6 @@ cluster_has() {
   [[ $m == *"$(ej_node ejabberd1)"* && $m == *"$(ej_node "$1")"* ]]
 }
 
-cluster_complete() {
-  local comp
-  for comp in $(ej_components); do cluster_has "$comp" || return 1; done
-}
-
 # "ej1@127.0.0.2,ej2@127.0.0.3,...": what the exporters expect to see in the cluster.
 cluster_members() {
   local comp out=()

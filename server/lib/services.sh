@@ -133,7 +133,8 @@ prometheus_render() {
   RENDER_MODE=644 render "$TEMPLATE_DIR/prometheus.yml" "$RUN_DIR/prometheus/prometheus.yml" \
     RULES_GLOB="$RUN_DIR/prometheus/rules/*.yml" STATS_IP="$PROXY_IP" \
     PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" \
-    EXTRA_HOSTS="$extra_hosts" EXTRA_NODES="$extra_nodes"
+    EXTRA_HOSTS="$extra_hosts" EXTRA_NODES="$extra_nodes" \
+    REMOTE_WRITE="remote_write:\n  - url: \"http://$PROXY_IP:8428/api/v1/write\""
   prometheus_link_rules
 }
 

@@ -30,7 +30,8 @@ render "$TEMPLATE_DIR/haproxy.cfg" "$vm1/etc/haproxy/haproxy.cfg" \
   RATE_LIMIT="$RATE_LIMIT" SESSION_RATE="$SESSION_RATE" EXTRA_SERVERS=""
 render "$TEMPLATE_DIR/prometheus.yml" "$vm1/etc/prometheus/prometheus.yml" \
   RULES_GLOB="/etc/prometheus/rules/*.yml" STATS_IP=127.0.0.1 \
-  PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" EXTRA_HOSTS="" EXTRA_NODES=""
+  PROXY_IP="$PROXY_IP" XMPP1_IP="$XMPP1_IP" XMPP2_IP="$XMPP2_IP" EXTRA_HOSTS="" EXTRA_NODES="" \
+  REMOTE_WRITE="${XMPPWATCH_REMOTE_WRITE_URL:+remote_write:\n  - url: \"$XMPPWATCH_REMOTE_WRITE_URL\"}"
 if [ -f "$RULES_DIR/alertmanager.yml" ]; then
   cp "$RULES_DIR/alertmanager.yml" "$vm1/etc/prometheus/alertmanager.yml"
 else

@@ -301,7 +301,9 @@ std::string DefaultConfigYaml(const std::string& run_dir, const std::string& dom
          // The nodes' put_url names them ejabberdN.DOMAIN (covered by the certificate's
          // *.DOMAIN); the stack has no DNS, so the probe resolves them as an /etc/hosts would.
          "    upload:\n      resolve:\n        ejabberd1." + domain + ": 127.0.0.2\n        ejabberd2." + domain +
-         ": 127.0.0.3\n" + "  push:\n    prober: push\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
+         ": 127.0.0.3\n" + "        ejabberd3." + domain + ": 127.0.0.5\n        ejabberd4." + domain +
+         ": 127.0.0.6\n        ejabberd5." + domain + ": 127.0.0.7\n" +
+         "  push:\n    prober: push\n    target: 127.0.0.1:5222\n    timeout: 10s\n" + xmpp +
          acct("account", "probe4") + acct("peer", "probe2") + "    push:\n      node: xmpp_probe\n" +
          // No fixed resource for the app server: each run's session gets its own, so a `check`
          // running while Prometheus probes does not replace the daemon's app server session

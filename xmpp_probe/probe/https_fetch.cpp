@@ -36,9 +36,14 @@ Url ParseHttpsUrl(const std::string& url) {
   u.authority = rest.substr(0, slash);
   u.path = slash == std::string::npos ? "/" : rest.substr(slash);
   if (u.authority.empty() || u.authority.find('@') != std::string::npos) Fail("'" + url + "' has no usable host");
-  auto [host, port] = SplitHostPort(u.authority, 443);
-  u.host = host;
-  u.port = port;
+  // The URL comes from the server (the upload slot): a bad port in it is the service's fault.
+  try {
+    auto [host, port] = SplitHostPort(u.authority, 443);
+    u.host = host;
+    u.port = port;
+  } catch (const ProbeError& e) {
+    Fail("'" + url + "': " + e.what());
+  }
   return u;
 }
 

@@ -63,8 +63,9 @@ void ProbePush(const ModuleConfig& m, const std::string& target, Deadline deadli
   r.Add("probe_xmpp_push_latency_seconds", "From sending the offline account a message to its push notification.",
         r.phases["push"]);
 
-  // Clean up: no registration left behind (the fixed node would be replaced next time
-  // anyway), and the stored message taken, so the offline queue stays empty.
+  // Clean up: no registration left behind (each run's app server has a JID of its own, so a
+  // registration a failed run left stays until ejabberd's notification to it bounces), and
+  // the stored message taken, so the offline queue stays empty.
   auto close_by = std::min(deadline, Clock::now() + std::chrono::seconds(2));
   XmppClient user(MakeClientConfig(m, m.account, target, UniqueToken("probe-push")));
   user.Login(deadline);
